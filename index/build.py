@@ -1,0 +1,197 @@
+"""Bringing the store up to date with the articles folder and the uploads folder.
+
+Unchanged articles (same content hash) are skipped, changed ones replaced, deleted ones removed.
+An article is deleted from the store before it is written again, so a run interrupted at any
+point leaves no duplicate: the next run redoes what the manifest does not yet record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.articles import Article, ArticleError, find_article_files, read_article
+from index.passages import split_passages
+from index.settings import Settings
+from index.store import ArticleRecord, PassageStore, StoredPassage
+
+UPLOADS_PREFIX = "uploads/"
+# Articles are embedded in groups of about this many passages: large enough to batch well.
+GROUP_PASSAGES = 256
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    refused: dict[str, str] = field(default_factory=dict)  # source -> reason
+    passages_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        line = (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{self.unchanged} unchanged"
+        )
+        if self.refused:
+            line += f", {len(self.refused)} refused"
+        return line + f" ({self.passages_embedded} passages embedded in {self.seconds:.1f} s)"
+
+
+def article_files(settings: Settings) -> dict[str, Path]:
+    """Every article file newsdesk answers from, by article id."""
+    files = {
+        path.relative_to(settings.articles_dir).as_posix(): path
+        for path in find_article_files(settings.articles_dir)
+    }
+    for path in find_article_files(settings.uploads_dir):
+        files[UPLOADS_PREFIX + path.relative_to(settings.uploads_dir).as_posix()] = path
+    return files
+
+
+def article_path(settings: Settings, source: str) -> Path:
+    """The file of an article id; raises KeyError for an id that names no article."""
+    if source.startswith(UPLOADS_PREFIX):
+        base, relative = settings.uploads_dir, source[len(UPLOADS_PREFIX) :]
+    else:
+        base, relative = settings.articles_dir, source
+    path = (base / relative).resolve()
+    if base.resolve() not in path.parents or not path.is_file():
+        raise KeyError(source)
+    return path
+
+
+def article_text(source: str, settings: Settings | None = None) -> str:
+    """The text that citation offsets of article `source` index."""
+    from index.settings import load_settings
+
+    settings = settings or load_settings()
+    path = article_path(settings, source)
+    return read_article(path, source, max(settings.max_article_bytes, path.stat().st_size)).text
+
+
+def build_index(
+    settings: Settings,
+    store: PassageStore | None = None,
+    progress: ProgressCallback | None = None,
+) -> IndexReport:
+    """Bring the store up to date with the articles; return what changed."""
+    started = time.perf_counter()
+    store = store or PassageStore(settings)
+    report = IndexReport()
+    files = article_files(settings)
+    known = store.manifest.articles
+
+    for source in sorted(set(known) - set(files)):
+        store.delete_article(source)
+        del known[source]
+        report.removed.append(source)
+
+    pending: list[tuple[Article, bool]] = []
+    for source, path in files.items():
+        try:
+            data_hash = _file_hash(path)
+            record = known.get(source)
+            if record is not None and record.content_hash == data_hash:
+                report.unchanged += 1
+                continue
+            article = read_article(path, source, settings.max_article_bytes)
+        except ArticleError as error:
+            report.refused[source] = str(error)
+            if source in known:  # an article that became unreadable is no longer answerable
+                store.delete_article(source)
+                del known[source]
+                report.removed.append(source)
+            continue
+        except OSError as error:
+            report.refused[source] = f"{source}: cannot be read ({error.strerror or error})"
+            continue
+        pending.append((article, source in known))
+
+    if report.removed or pending:
+        store.manifest.keyword_index_stale = True
+        store.save_manifest()
+
+    done = 0
+    group: list[tuple[Article, bool]] = []
+    group_size = 0
+    for article, is_update in pending:
+        group.append((article, is_update))
+        group_size += max(1, len(article.text) // 150)
+        if group_size >= GROUP_PASSAGES:
+            report.passages_embedded += _index_group(store, group, report)
+            done += len(group)
+            group, group_size = [], 0
+            if progress:
+                progress(done, len(pending), article.source)
+    if group:
+        report.passages_embedded += _index_group(store, group, report)
+        done += len(group)
+        if progress:
+            progress(done, len(pending), group[-1][0].source)
+
+    if report.changed or store.manifest.keyword_index_stale:
+        store.rebuild_keyword_index()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _index_group(store: PassageStore, group: list[tuple[Article, bool]], report: IndexReport) -> int:
+    rows: list[StoredPassage] = []
+    counts: dict[str, int] = {}
+    for article, _ in group:
+        passages = split_passages(article)
+        counts[article.source] = len(passages)
+        rows.extend(
+            StoredPassage(
+                passage_id=p.passage_id,
+                source=article.source,
+                ordinal=p.ordinal,
+                start=p.start,
+                end=p.end,
+                text=p.text,
+                title=article.title,
+                outlet=article.outlet,
+                published=article.published,
+            )
+            for p in passages
+        )
+    vectors = store.embedding_model.embed([row.text for row in rows])
+    for article, _ in group:
+        store.delete_article(article.source)
+    store.add_passages(rows, vectors)
+    for article, is_update in group:
+        if counts[article.source] == 0:
+            report.refused[article.source] = f"{article.source}: no sentences to index"
+            continue
+        store.manifest.articles[article.source] = ArticleRecord(
+            source=article.source,
+            path=str(article.path),
+            content_hash=article.content_hash,
+            title=article.title,
+            outlet=article.outlet,
+            published=article.published,
+            size=article.path.stat().st_size,
+            passages=counts[article.source],
+        )
+        (report.updated if is_update else report.added).append(article.source)
+    store.save_manifest()
+    return len(rows)
+
+
+def _file_hash(path: Path) -> str:
+    from index.articles import content_hash
+
+    return content_hash(path.read_bytes())

@@ -1,0 +1,116 @@
+"""The one settings object of newsdesk, read once from the environment and `.env`.
+
+Every entry point (CLI, `ask()`, the page, the evaluation) builds it with `load_settings()` and
+passes it down; no other module reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGED_LOCAL_MODELS = ("qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m")
+DEFAULT_LOCAL_MODEL = "qwen2.5-coder-1.5b"
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+
+
+class SettingsError(ValueError):
+    """A setting (from the environment or `.env`) that newsdesk cannot use; says which and why."""
+
+
+class Settings(BaseSettings):
+    """newsdesk's settings; each field is documented in `.env.example`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSDESK_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    articles_dir: Path = Field(Path("seeds"), description="The folder of articles to answer from.")
+    data_dir: Path = Field(
+        Path(".newsdesk"),
+        description="This corpus's store: Chroma, keyword index, manifest, uploads, logs.",
+    )
+    model_dir: Path = Field(
+        Path("~/.cache/newsdesk/models"),
+        description="Assembled local model files, shared by every store.",
+    )
+    llm: Literal["local", "openai", "none"] = Field(
+        "local",
+        description="local: the bundled model; openai: OpenAI or any OpenAI-compatible server; "
+        "none: no model, answers are the best supporting sentences.",
+    )
+    model: str | None = Field(
+        None,
+        description="local: a packaged model name or a path to a .gguf file; openai: the model id.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "NEWSDESK_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "NEWSDESK_OPENAI_BASE_URL")
+    )
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before a model call is given up.")
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+
+    # Retrieval and answering; defaults calibrated on the gold set (see README, "Evaluation").
+    passages_per_answer: int = Field(6, ge=1, le=30, description="Passages given to the model.")
+    min_relevance: float = Field(
+        0.30,
+        ge=-1,
+        le=1,
+        description="Best passage's cosine similarity below which the articles are taken not to "
+        "hold the answer.",
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+    max_article_bytes: int = Field(
+        5_000_000, ge=1000, description="Larger article files are refused, with the reason."
+    )
+    llm_threads: int = Field(2, ge=1, description="CPU threads for the local model.")
+    llm_context: int = Field(4096, ge=512, description="Context window of the local model.")
+
+    @field_validator("model", "openai_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `.env.example` lists every key; an empty `KEY=` line means "use the default".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("openai_api_key", mode="before")
+    @classmethod
+    def _blank_key_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def model_name(self) -> str:
+        """The model to use: the configured one, else the default of the chosen backend."""
+        if self.model:
+            return self.model
+        return DEFAULT_OPENAI_MODEL if self.llm == "openai" else DEFAULT_LOCAL_MODEL
+
+    @property
+    def model_files_dir(self) -> Path:
+        return self.model_dir.expanduser()
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; a broken value becomes a `SettingsError` naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = ".".join(str(part) for part in item["loc"]) or "settings"
+            env_name = name.upper() if name.upper().startswith("OPENAI") else f"NEWSDESK_{name.upper()}"
+            problems.append(f"{env_name}: {item['msg']}")
+        raise SettingsError("Invalid setting(s): " + "; ".join(problems)) from None

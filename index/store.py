@@ -1,0 +1,324 @@
+"""The passage store: vectors in Chroma, a BM25 keyword index beside it, and a manifest.
+
+The manifest records each indexed article's content hash, so re-indexing skips unchanged
+articles, and the embedding model that built the store, so a different model means a rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from index.embedding import EMBEDDING_MODEL_ID, MiniLMEmbedding, load_embedding_model
+from index.settings import Settings
+
+COLLECTION_NAME = "newsdesk_passages"
+MANIFEST_VERSION = 1
+MAX_WRITE_BATCH = 4000
+log = logging.getLogger(__name__)
+
+
+class StoreError(RuntimeError):
+    """The store cannot be read or written; the message says what to do."""
+
+
+@dataclass
+class ArticleRecord:
+    """What the manifest knows of one indexed article."""
+
+    source: str
+    path: str
+    content_hash: str
+    title: str
+    outlet: str | None
+    published: str | None
+    size: int
+    passages: int
+
+
+@dataclass
+class Manifest:
+    embedding_model: str = EMBEDDING_MODEL_ID
+    version: int = MANIFEST_VERSION
+    keyword_index_stale: bool = False
+    articles: dict[str, ArticleRecord] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        if not path.exists():
+            return cls(embedding_model="")
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            articles = {k: ArticleRecord(**v) for k, v in raw.get("articles", {}).items()}
+            return cls(
+                embedding_model=raw.get("embedding_model", ""),
+                version=raw.get("version", 0),
+                keyword_index_stale=raw.get("keyword_index_stale", True),
+                articles=articles,
+            )
+        except (ValueError, TypeError) as error:
+            log.warning("manifest %s is unreadable (%s): rebuilding the index", path, error)
+            return cls(embedding_model="")
+
+    def save(self, path: Path) -> None:
+        # Written to a temporary file and renamed, so a crash never leaves half a manifest.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        payload = asdict(self)
+        temporary.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(temporary, path)
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    """A passage as the store returns it, with its article's fields and a retrieval score."""
+
+    passage_id: str
+    source: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    title: str
+    outlet: str | None
+    published: str | None
+    score: float = 0.0
+
+
+class PassageStore:
+    """Chroma collection + BM25 index + manifest under `settings.data_dir`."""
+
+    def __init__(self, settings: Settings, embedding_model: MiniLMEmbedding | None = None):
+        self.settings = settings
+        self.data_dir = settings.data_dir
+        self.manifest_path = self.data_dir / "manifest.json"
+        self.keyword_dir = self.data_dir / "keyword"
+        self._embedding_model = embedding_model
+        self._keyword_retriever = None
+        self._keyword_lock = threading.Lock()
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"Cannot create the data folder {self.data_dir}: {error}") from None
+        self.manifest = Manifest.load(self.manifest_path)
+        self._collection = self._open_collection()
+
+    # ----- opening -------------------------------------------------------------------------
+    def _open_collection(self):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        try:
+            client = chromadb.PersistentClient(
+                path=str(self.data_dir / "chroma"), settings=chroma_settings
+            )
+            if self.manifest.embedding_model not in ("", EMBEDDING_MODEL_ID):
+                # Vectors of two models cannot be compared: start the store again.
+                log.warning(
+                    "store built with %s, now using %s: rebuilding",
+                    self.manifest.embedding_model,
+                    EMBEDDING_MODEL_ID,
+                )
+                self._drop_collection(client)
+            elif not self.manifest.articles and not self.manifest_path.exists():
+                self._drop_collection(client)
+            return client.get_or_create_collection(
+                COLLECTION_NAME,
+                metadata={"hnsw:space": "cosine", "embedding_model": EMBEDDING_MODEL_ID},
+            )
+        except StoreError:
+            raise
+        except Exception as error:  # chromadb raises many kinds; the user needs one message
+            raise StoreError(f"Cannot open the Chroma store in {self.data_dir}: {error}") from None
+
+    def _drop_collection(self, client) -> None:
+        try:
+            client.delete_collection(COLLECTION_NAME)
+        except Exception:  # absent already
+            pass
+        shutil.rmtree(self.keyword_dir, ignore_errors=True)
+        self.manifest = Manifest(embedding_model=EMBEDDING_MODEL_ID)
+
+    @property
+    def embedding_model(self) -> MiniLMEmbedding:
+        if self._embedding_model is None:
+            self._embedding_model = load_embedding_model(self.settings.llm_threads)
+        return self._embedding_model
+
+    @property
+    def vector_store(self):
+        """The collection as a llama-index vector store, for llama-index pipelines."""
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self._collection)
+
+    # ----- writing -------------------------------------------------------------------------
+    def delete_article(self, source: str) -> None:
+        self._collection.delete(where={"source": source})
+
+    def add_passages(self, rows: list[StoredPassage], vectors) -> None:
+        if not rows:
+            return
+        # Chroma refuses batches over its limit (5461 rows here): write in slices.
+        for first in range(0, len(rows), MAX_WRITE_BATCH):
+            batch = rows[first : first + MAX_WRITE_BATCH]
+            self._collection.upsert(
+                ids=[row.passage_id for row in batch],
+                embeddings=vectors[first : first + MAX_WRITE_BATCH],
+                documents=[row.text for row in batch],
+                metadatas=[_metadata(row) for row in batch],
+            )
+
+    def save_manifest(self) -> None:
+        self.manifest.embedding_model = EMBEDDING_MODEL_ID
+        self.manifest.save(self.manifest_path)
+
+    def rebuild_keyword_index(self) -> None:
+        """Rebuild BM25 over every stored passage (seconds even for 100k passages)."""
+        from llama_index.core.schema import TextNode
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        rows = self.all_passages()
+        with self._keyword_lock:
+            shutil.rmtree(self.keyword_dir, ignore_errors=True)
+            self._keyword_retriever = None
+            if rows:
+                nodes = [
+                    TextNode(
+                        id_=row.passage_id,
+                        text=f"{row.title}\n{row.text}" if row.ordinal == 0 else row.text,
+                        metadata={"passage_id": row.passage_id},
+                    )
+                    for row in rows
+                ]
+                retriever = BM25Retriever.from_defaults(
+                    nodes=nodes, similarity_top_k=20, language="english"
+                )
+                staging = self.keyword_dir.with_name("keyword.tmp")
+                shutil.rmtree(staging, ignore_errors=True)
+                retriever.persist(str(staging), show_progress=False)
+                os.replace(staging, self.keyword_dir)
+                self._keyword_retriever = retriever
+        self.manifest.keyword_index_stale = False
+        self.save_manifest()
+
+    # ----- reading -------------------------------------------------------------------------
+    def count(self) -> int:
+        return self._collection.count()
+
+    def all_passages(self) -> list[StoredPassage]:
+        rows: list[StoredPassage] = []
+        page = 5000
+        offset = 0
+        while True:
+            batch = self._collection.get(
+                include=["documents", "metadatas"], limit=page, offset=offset
+            )
+            for passage_id, text, meta in zip(
+                batch["ids"], batch["documents"], batch["metadatas"]
+            ):
+                rows.append(_stored(passage_id, text, meta, 0.0))
+            if len(batch["ids"]) < page:
+                return rows
+            offset += page
+
+    def get_passages(self, passage_ids: list[str]) -> dict[str, StoredPassage]:
+        if not passage_ids:
+            return {}
+        batch = self._collection.get(ids=passage_ids, include=["documents", "metadatas"])
+        return {
+            passage_id: _stored(passage_id, text, meta, 0.0)
+            for passage_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"])
+        }
+
+    def get_passages_with_vectors(self, passage_ids: list[str]) -> dict[str, tuple[StoredPassage, list[float]]]:
+        if not passage_ids:
+            return {}
+        batch = self._collection.get(
+            ids=passage_ids, include=["documents", "metadatas", "embeddings"]
+        )
+        return {
+            passage_id: (_stored(passage_id, text, meta, 0.0), vector)
+            for passage_id, text, meta, vector in zip(
+                batch["ids"], batch["documents"], batch["metadatas"], batch["embeddings"]
+            )
+        }
+
+    def dense_search(self, query_vector, k: int) -> list[StoredPassage]:
+        """Nearest passages by cosine similarity (the score is the cosine, -1 to 1)."""
+        total = self.count()
+        if total == 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[list(map(float, query_vector))],
+            n_results=min(k, total),
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            _stored(passage_id, text, meta, 1.0 - distance)
+            for passage_id, text, meta, distance in zip(
+                result["ids"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
+            )
+        ]
+
+    def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(passage id, BM25 score) of the best keyword matches."""
+        retriever = self._keyword_index()
+        if retriever is None:
+            return []
+        from llama_index.core.schema import QueryBundle
+
+        retriever.similarity_top_k = k
+        with self._keyword_lock:
+            hits = retriever.retrieve(QueryBundle(query_str=query))
+        return [(hit.node.node_id, float(hit.score or 0.0)) for hit in hits if (hit.score or 0) > 0]
+
+    def _keyword_index(self):
+        if self._keyword_retriever is None and (self.keyword_dir / "params.index.json").exists():
+            from llama_index.retrievers.bm25 import BM25Retriever
+
+            with self._keyword_lock:
+                self._keyword_retriever = BM25Retriever.from_persist_dir(
+                    str(self.keyword_dir), show_progress=False
+                )
+        return self._keyword_retriever
+
+
+def _metadata(row: StoredPassage) -> dict[str, str | int]:
+    # Chroma metadata values must be str/int/float: None is left out.
+    meta: dict[str, str | int] = {
+        "source": row.source,
+        "ordinal": row.ordinal,
+        "start": row.start,
+        "end": row.end,
+        "title": row.title,
+    }
+    if row.outlet:
+        meta["outlet"] = row.outlet
+    if row.published:
+        meta["published"] = row.published
+    return meta
+
+
+def _stored(passage_id: str, text: str, meta: dict, score: float) -> StoredPassage:
+    return StoredPassage(
+        passage_id=passage_id,
+        source=str(meta["source"]),
+        ordinal=int(meta["ordinal"]),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=text,
+        title=str(meta.get("title", "")),
+        outlet=meta.get("outlet"),
+        published=meta.get("published"),
+        score=score,
+    )

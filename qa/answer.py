@@ -1,0 +1,370 @@
+"""`ask()`: a question in, a short answer out, every claim tied to the sentence it comes from.
+
+The path is one way: question -> (standalone question) -> retrieved passages -> model reply ->
+checked citations -> `Answer`. When no model can be reached, the answer is the best supporting
+sentences themselves (`mode == "extracted"`), never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from importlib.resources import files
+
+import numpy as np
+
+from index.build import IndexReport, article_files, build_index
+from index.settings import Settings, load_settings
+from index.store import PassageStore, StoredPassage
+from qa.citations import attach_citations, content_words, split_claims
+from qa.llm import ChatModel, ModelUnavailable
+from qa.retrieval import Retrieval, retrieve
+
+NOT_IN_ARTICLES = "The articles don't say."
+_ABSTAIN_REPLY = re.compile(
+    r"not in the articles|not (?:mentioned|stated|specified|provided|given|found|included)\b"
+    r"|do(?:es)? not (?:say|mention|contain|specify|provide|state|include|give)"
+    r"|no (?:information|mention)|cannot be (?:determined|answered|found)|can't be determined"
+    r"|unable to (?:answer|determine|find)|i don'?t know",
+    re.IGNORECASE,
+)
+_MARKERS = re.compile(r"\s*\[\d+\]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Claims and passages this similar (cosine) support each other even when their words differ.
+MIN_CLAIM_SIMILARITY = 0.72
+
+History = Sequence[tuple[str, str]] | Sequence[Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A quoted passage: `article_text(source)[start:end] == quote`."""
+
+    number: int
+    source: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    outlet: str | None = None
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class Version:
+    """One article's version of a disputed fact."""
+
+    text: str
+    citations: list[int]
+    source: str
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A fact the articles give differently, with each version and its citations."""
+
+    fact: str
+    versions: list[Version]
+
+
+@dataclass
+class Answer:
+    """What `ask()` returns; `citations[n-1]` is marker `[n]` in `text`."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    mode: str = "generated"  # "generated" by a model, or "extracted" from the articles
+    notice: str | None = None
+    disagreements: list[Disagreement] = field(default_factory=list)
+    passages: list[StoredPassage] = field(default_factory=list)  # what retrieval found
+    model: str | None = None
+    standalone_question: str | None = None
+    seconds: float = 0.0
+    first_token_seconds: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+
+@lru_cache(maxsize=None)
+def _prompt(name: str) -> str:
+    return files("qa").joinpath("prompts", f"{name}.txt").read_text(encoding="utf-8").strip()
+
+
+class AnswerEngine:
+    """The store, the model and the index's freshness for one set of settings."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.store = PassageStore(settings)
+        self.model = ChatModel(settings) if settings.llm != "none" else None
+        self._index_lock = threading.Lock()
+        self._files_signature: tuple | None = None
+        self.last_index_report: IndexReport | None = None
+
+    # ----- the index --------------------------------------------------------------------------
+    def ensure_index(self) -> IndexReport | None:
+        """Index new, changed and removed articles; cheap (file stats) when nothing changed."""
+        with self._index_lock:
+            signature = self._signature()
+            if signature == self._files_signature:
+                return None
+            report = build_index(self.settings, self.store)
+            self._files_signature = signature
+            self.last_index_report = report
+            return report
+
+    def _signature(self) -> tuple:
+        signature = []
+        for source, path in sorted(article_files(self.settings).items()):
+            try:
+                status = path.stat()
+            except OSError:
+                continue
+            signature.append((source, status.st_size, status.st_mtime_ns))
+        return tuple(signature)
+
+    # ----- answering --------------------------------------------------------------------------
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        answer = None
+        for event in self.ask_stream(question, history):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def ask_stream(
+        self, question: str, history: History | None = None
+    ) -> Iterator[list[StoredPassage] | str | Answer]:
+        """Yield the retrieved passages, then the reply's text as generated, then the Answer."""
+        started = time.perf_counter()
+        question = _CONTROL.sub(" ", question or "").strip()
+        refusal = self._refusal(question)
+        if refusal:
+            yield Answer(question=question, text=refusal, abstained=True, notice=refusal,
+                         mode=self._mode())
+            return
+        self.ensure_index()
+        if self.store.count() == 0:
+            notice = f"No articles are indexed yet: add .txt, .md or .html files to {self.settings.articles_dir}."
+            yield Answer(question=question, text=NOT_IN_ARTICLES, abstained=True, notice=notice,
+                         mode=self._mode())
+            return
+
+        notice = None
+        standalone = question
+        if history and _leans_on_conversation(question):
+            standalone, notice = self._standalone_question(question, history)
+        retrieval = retrieve(self.store, standalone, self.settings.passages_per_answer)
+        yield retrieval.passages
+
+        answer = Answer(question=question, text=NOT_IN_ARTICLES, abstained=True,
+                        passages=retrieval.passages, mode=self._mode(), notice=notice,
+                        model=self.model.info.name if self.model else None,
+                        standalone_question=standalone if standalone != question else None)
+        if retrieval.best_similarity < self.settings.min_relevance:
+            answer.seconds = time.perf_counter() - started
+            yield answer
+            return
+
+        if self.model is None:
+            answer = self._extracted(answer, retrieval, notice or "No language model is configured "
+                                     "(NEWSDESK_LLM=none): these are the most relevant sentences.")
+        else:
+            reply = ""
+            try:
+                for piece in self.model.stream(self._messages(standalone, retrieval.passages)):
+                    if answer.first_token_seconds is None:
+                        answer.first_token_seconds = time.perf_counter() - started
+                    reply += piece
+                    yield piece
+                answer = self._checked(answer, reply, retrieval, standalone)
+            except ModelUnavailable as error:
+                answer = self._extracted(
+                    answer, retrieval, f"{error} Showing the most relevant sentences instead."
+                )
+        answer.seconds = time.perf_counter() - started
+        yield answer
+
+    def _mode(self) -> str:
+        return "generated" if self.model is not None else "extracted"
+
+    def _refusal(self, question: str) -> str | None:
+        if not question:
+            return "Ask a question about the articles."
+        if len(question) > self.settings.max_question_chars:
+            return (f"The question is {len(question):,} characters long; the limit is "
+                    f"{self.settings.max_question_chars:,} (NEWSDESK_MAX_QUESTION_CHARS).")
+        return None
+
+    def _standalone_question(self, question: str, history: History) -> tuple[str, str | None]:
+        turns = [(str(q), str(a)) for q, a in list(history)[-3:]]
+        if self.model is None:
+            # Without a model, retrieval still sees what the conversation was about.
+            return f"{turns[-1][0]} {question}", None
+        conversation = "\n".join(f"Q: {q}\nA: {_MARKERS.sub('', a)[:300]}" for q, a in turns)
+        messages = [
+            {"role": "system", "content": _prompt("rewrite_system")},
+            {"role": "user", "content": _prompt("rewrite_user").format(
+                conversation=conversation, question=question)},
+        ]
+        try:
+            rewritten = self.model.complete(messages, max_tokens=60).strip().strip('"').splitlines()
+        except ModelUnavailable as error:
+            return f"{turns[-1][0]} {question}", str(error)
+        if not rewritten or not rewritten[0].strip() or len(rewritten[0]) > 400:
+            return f"{turns[-1][0]} {question}", None
+        return rewritten[0].strip(), None
+
+    def _messages(self, question: str, passages: list[StoredPassage]) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": _prompt("answer_system")},
+            {"role": "user", "content": _prompt("answer_user").format(
+                passages=_numbered(passages), question=question)},
+        ]
+
+    def _checked(self, answer: Answer, reply: str, retrieval: Retrieval, question: str) -> Answer:
+        """Turn the model's reply into an Answer whose every citation supports its claim."""
+        if not reply.strip() or _ABSTAIN_REPLY.search(reply):
+            answer.abstained = True
+            answer.text = NOT_IN_ARTICLES
+            return answer
+        claims = split_claims(reply)
+        passages = retrieval.passages
+        similarities = self._similarities([c.text for c in claims], passages)
+        attached = attach_citations(claims, [p.text for p in passages], question)
+        for row, (claim, kept) in enumerate(attached):
+            if not kept:  # words differ: accept a close paraphrase by embedding similarity
+                best = int(np.argmax(similarities[row])) if len(passages) else -1
+                if best >= 0 and similarities[row][best] >= MIN_CLAIM_SIMILARITY:
+                    attached[row] = (claim, [best])
+        if not any(kept for _, kept in attached):
+            answer.abstained = True
+            answer.text = NOT_IN_ARTICLES
+            answer.notice = ("The model's reply could not be tied to any passage of the "
+                             f"articles, so it is not shown: “{_shorten(reply, 160)}”")
+            return answer
+        answer.abstained = False
+        answer.text, answer.citations = _render(attached, passages)
+        return answer
+
+    def _similarities(self, claims: list[str], passages: list[StoredPassage]) -> np.ndarray:
+        if not claims or not passages:
+            return np.zeros((len(claims), len(passages)))
+        vectors = self.store.embedding_model.embed(claims + [p.text for p in passages])
+        return vectors[: len(claims)] @ vectors[len(claims) :].T
+
+    def _extracted(self, answer: Answer, retrieval: Retrieval, notice: str) -> Answer:
+        """Evidence mode: the most relevant sentences, quoted and cited."""
+        # Rank by meaning and by the question's own words: names and numbers matter here.
+        asked = content_words(retrieval.query)
+
+        def relevance(passage: StoredPassage) -> float:
+            overlap = len(asked & content_words(passage.text)) / max(1, len(asked))
+            return passage.score + 0.5 * overlap
+
+        ranked = sorted(retrieval.passages, key=relevance, reverse=True)
+        floor = relevance(ranked[0]) - 0.15 if ranked else 0.0
+        chosen = [p for p in ranked if p.score >= self.settings.min_relevance
+                  and relevance(p) >= floor][:2]
+        attached = [(_quoted(p.text), [retrieval.passages.index(p)]) for p in chosen]
+        answer.text, answer.citations = _render(attached, retrieval.passages)
+        answer.abstained = not chosen
+        if not chosen:
+            answer.text = NOT_IN_ARTICLES
+        answer.mode = "extracted"
+        answer.notice = notice
+        return answer
+
+
+_DEPENDENT = re.compile(
+    r"\b(?:he|she|it|they|him|her|them|his|hers|its|their|theirs|that|this|these|those|there|"
+    r"then|the same|the other|former|latter)\b|^\s*(?:and|but|so|also|what about|how about)\b",
+    re.IGNORECASE,
+)
+
+
+def _leans_on_conversation(question: str) -> bool:
+    """Whether a question needs the conversation to be understood ("And what did she say?")."""
+    return bool(_DEPENDENT.search(question)) or len(question.split()) <= 3
+
+
+def _numbered(passages: list[StoredPassage]) -> str:
+    lines = []
+    for number, passage in enumerate(passages, start=1):
+        origin = passage.title if not passage.outlet else f"{passage.outlet}: {passage.title}"
+        lines.append(f"[{number}] ({origin}) {passage.text}")
+    return "\n".join(lines)
+
+
+def _render(
+    attached: list[tuple[str, list[int]]], passages: list[StoredPassage]
+) -> tuple[str, list[Citation]]:
+    """Answer text with markers numbered by first use, and the matching citations."""
+    number_of: dict[int, int] = {}
+    citations: list[Citation] = []
+    sentences = []
+    for claim, indexes in attached:
+        if not indexes:
+            continue  # an unsupported claim is not shown
+        markers = []
+        for index in indexes:
+            if index not in number_of:
+                passage = passages[index]
+                number_of[index] = len(citations) + 1
+                citations.append(Citation(
+                    number=number_of[index], source=passage.source, title=passage.title,
+                    quote=passage.text, start=passage.start, end=passage.end,
+                    outlet=passage.outlet, published=passage.published,
+                ))
+            markers.append(f"[{number_of[index]}]")
+        body = claim.rstrip()
+        end = body[-1] if body and body[-1] in ".!?" and not body.endswith("”") else ""
+        body = body[:-1] if end else body
+        sentences.append(f"{body} {''.join(markers)}{end}")
+    return " ".join(sentences), citations
+
+
+def _quoted(text: str) -> str:
+    return text if text.startswith(("“", '"')) else f"“{text}”"
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_engines: dict[str, AnswerEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def engine_for(settings: Settings | None = None) -> AnswerEngine:
+    """The process's engine for these settings (the store and model are opened once)."""
+    settings = settings or load_settings()
+    key = settings.model_dump_json()
+    with _engines_lock:
+        if key not in _engines:
+            _engines[key] = AnswerEngine(settings)
+        return _engines[key]
+
+
+def ask(question: str, history: History | None = None, settings: Settings | None = None) -> Answer:
+    """Answer `question` from the articles, with checked citations."""
+    return engine_for(settings).ask(question, history)
+
+
+def ask_stream(
+    question: str, history: History | None = None, settings: Settings | None = None
+) -> Iterator[list[StoredPassage] | str | Answer]:
+    """Like `ask()`, streamed: the retrieved passages, then text as generated, then the Answer."""
+    return engine_for(settings).ask_stream(question, history)

@@ -1,0 +1,109 @@
+"""Tying an answer's claims to the passages that support them, and checking that they do.
+
+A model's reply is split into claims (sentences); each claim keeps only the passages whose words
+carry the claim's new information (what the question did not already say). A claim the model left
+uncited, or cited wrongly, is given the retrieved passage that supports it best, if one does.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from index.passages import sentence_spans
+
+MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# A claim is supported when at least this share of its new content words is in the passage.
+MIN_SUPPORT = 0.5
+
+_STOPWORDS = frozenset(
+    """a an the and or but if of to in on at by for with from as into about over after before
+    is are was were be been being am do does did done has have had having it its this that these
+    those there their them they he she his her him we our us you your i me my mine who whom whose
+    which what when where why how not no nor so than too very can could will would shall should
+    may might must also just only said says say according told tell then than such any all some
+    more most other own same both each few out up down off again further once here while during
+    until upon per via yet still though although because since whether do""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer, installed with the BM25 index
+
+    return Stemmer.Stemmer("english")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, unify quotes and dashes, drop accents: the form words are compared in."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    return text.lower()
+
+
+def content_words(text: str) -> set[str]:
+    """Stemmed content words and numbers of `text` (stop words left out)."""
+    words = re.findall(r"[a-z0-9]+(?:[.,][0-9]+)*", normalise(text))
+    kept = [w for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return set(_stemmer().stemWords(kept))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer and the passage numbers (1-based, in the prompt) it cites."""
+
+    text: str
+    cited: tuple[int, ...]
+
+
+def split_claims(reply: str) -> list[Claim]:
+    """The reply's sentences with the markers each carries (markers stripped from the text)."""
+    # A marker placed after the full stop ("... Washington. [1]") belongs to that sentence.
+    reply = re.sub(r"([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)", r" \2\1 ", reply.strip())
+    claims = []
+    for start, end in sentence_spans(reply):
+        piece = reply[start:end]
+        numbers: list[int] = []
+        for match in MARKER.finditer(piece):
+            numbers.extend(int(n) for n in re.split(r"\s*[,;]\s*", match.group(1)))
+        text = MARKER.sub("", piece)
+        text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+        text = re.sub(r"\s{2,}", " ", text).strip()
+        if text:
+            claims.append(Claim(text, tuple(dict.fromkeys(numbers))))
+    return claims
+
+
+def support(claim: str, passage: str, question: str) -> float:
+    """Share of the claim's new content words (not already in the question) found in the passage."""
+    claim_words = content_words(claim)
+    new_words = claim_words - content_words(question)
+    if not new_words:
+        new_words = claim_words
+    if not new_words:
+        return 0.0
+    passage_words = content_words(passage)
+    return len(new_words & passage_words) / len(new_words)
+
+
+def attach_citations(
+    claims: list[Claim], passages: list[str], question: str
+) -> list[tuple[str, list[int]]]:
+    """For each claim, the 0-based indexes of the passages that support it.
+
+    A cited passage is kept when it supports the claim; a claim left with none gets the best
+    supporting retrieved passage, if any reaches MIN_SUPPORT.
+    """
+    result = []
+    for claim in claims:
+        scores = [support(claim.text, passage, question) for passage in passages]
+        kept = [n - 1 for n in claim.cited if 1 <= n <= len(passages) and scores[n - 1] >= MIN_SUPPORT]
+        if not kept and scores:
+            best = max(range(len(passages)), key=scores.__getitem__)
+            if scores[best] >= MIN_SUPPORT:
+                kept = [best]
+        result.append((claim.text, kept))
+    return result

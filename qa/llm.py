@@ -1,0 +1,171 @@
+"""The answer backends behind one small interface: a chat model reached over the OpenAI API.
+
+The bundled local model (llama.cpp's server on loopback), OpenAI, and any OpenAI-compatible server
+(vLLM, Ollama, llama.cpp elsewhere) all go through `ChatModel`: one code path, explicit timeouts,
+at most one retry, and failures turned into `ModelUnavailable` with a sentence for the user.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+
+from index.settings import Settings
+from qa.local_model import LocalModelError, local_server, model_file
+
+# Connecting to a server that is there takes milliseconds; a long wait means it is not.
+CONNECT_TIMEOUT = 5.0
+
+
+class ModelUnavailable(RuntimeError):
+    """The model could not answer; `str(error)` is one sentence for the user."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    backend: str  # "local", "openai" or "endpoint" (an OpenAI-compatible server elsewhere)
+    name: str
+    base_url: str | None
+
+
+class ChatModel:
+    """Streams chat completions from the configured backend."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.timeout = settings.llm_timeout
+        self._client = None
+        self._client_lock = threading.Lock()
+        # One local model serves one request at a time; waiting here keeps answers from mixing
+        # and lets requests queue in arrival order (threading.Lock is FIFO in CPython's futex).
+        self._generation_lock = threading.Lock()
+        if settings.llm == "openai":
+            backend = "endpoint" if settings.openai_base_url else "openai"
+            self.info = ModelInfo(backend, settings.model_name, settings.openai_base_url)
+            self._server = None
+        else:
+            self.info = ModelInfo("local", settings.model_name, None)
+            self._server = None
+
+    # ----- state for the page ---------------------------------------------------------------
+    def state(self) -> tuple[str, str | None]:
+        """("starting" | "ready" | "failed" | "stopped" | "remote", reason)."""
+        if self.info.backend != "local":
+            return "remote", None
+        if self._server is None:
+            return "stopped", None
+        return self._server.state, self._server.failure
+
+    def warm_up(self) -> None:
+        """Start the local model now rather than at the first question."""
+        self._ensure_client()
+
+    # ----- the one call ----------------------------------------------------------------------
+    def stream(self, messages: list[dict[str, str]], max_tokens: int = 200) -> Iterator[str]:
+        """Yield the reply's text as it is generated; raise ModelUnavailable on failure."""
+        import openai
+
+        client = self._ensure_client()
+        with self._generation_lock if self.info.backend == "local" else _NoLock():
+            try:
+                stream = client.chat.completions.create(
+                    model=self.info.name,
+                    messages=messages,  # type: ignore[arg-type]
+                    max_tokens=max_tokens,
+                    temperature=0.0,
+                    stream=True,
+                )
+                for chunk in stream:
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        yield chunk.choices[0].delta.content
+            except openai.AuthenticationError:
+                raise ModelUnavailable(
+                    "The model endpoint refused the API key (check OPENAI_API_KEY)."
+                ) from None
+            except openai.NotFoundError:
+                raise ModelUnavailable(
+                    f"The model endpoint does not know the model {self.info.name!r} "
+                    "(check NEWSDESK_MODEL)."
+                ) from None
+            except openai.APITimeoutError:
+                raise ModelUnavailable(
+                    f"The model did not answer within {self.timeout:.0f} s "
+                    "(NEWSDESK_LLM_TIMEOUT)."
+                ) from None
+            except openai.APIConnectionError:
+                self._mark_local_failure()
+                raise ModelUnavailable(
+                    f"The model endpoint {self._where()} could not be reached."
+                ) from None
+            except openai.APIStatusError as error:
+                raise ModelUnavailable(
+                    f"The model endpoint answered with an error ({error.status_code})."
+                ) from None
+
+    def complete(self, messages: list[dict[str, str]], max_tokens: int = 200) -> str:
+        return "".join(self.stream(messages, max_tokens=max_tokens))
+
+    # ----- plumbing --------------------------------------------------------------------------
+    def _ensure_client(self):
+        import openai
+
+        with self._client_lock:
+            if self.info.backend == "local":
+                base_url = self._ensure_local_server()
+                if self._client is None or str(self._client.base_url).rstrip("/") != base_url:
+                    self._client = openai.OpenAI(
+                        base_url=base_url,
+                        api_key="local",  # the server checks no key; the client needs one
+                        timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT),
+                        max_retries=1,
+                    )
+            elif self._client is None:
+                key = self.settings.openai_api_key
+                if key is None and not self.settings.openai_base_url:
+                    raise ModelUnavailable(
+                        "NEWSDESK_LLM=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for "
+                        "another OpenAI-compatible server)."
+                    )
+                self._client = openai.OpenAI(
+                    base_url=self.settings.openai_base_url or None,
+                    api_key=key.get_secret_value() if key else "none",
+                    timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT),
+                    max_retries=1,
+                )
+            return self._client
+
+    def _ensure_local_server(self) -> str:
+        try:
+            if self._server is None:
+                path = model_file(self.info.name, self.settings.model_files_dir)
+                self._server = local_server(
+                    path,
+                    threads=self.settings.llm_threads,
+                    context=self.settings.llm_context,
+                    log_path=self.settings.data_dir / "logs" / "llama-server.log",
+                )
+            return self._server.ensure_started()
+        except LocalModelError as error:
+            raise ModelUnavailable(str(error)) from None
+
+    def _mark_local_failure(self) -> None:
+        # A dead local server is restarted by the next question.
+        if self._server is not None and not self._server.running():
+            self._server.state = "failed"
+            self._server.failure = "the local model server stopped"
+
+    def _where(self) -> str:
+        if self.info.backend == "local":
+            return "(local llama.cpp server)"
+        return self.settings.openai_base_url or "api.openai.com"
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

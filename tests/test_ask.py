@@ -1,0 +1,97 @@
+"""The `ask()` contract, in evidence mode (no model): citations, offsets, abstention, messages."""
+
+from __future__ import annotations
+
+import re
+
+from index import article_text
+from qa import Answer, ask, ask_stream
+from tests.conftest import SEED_A, SEED_B
+
+
+def assert_contract(answer: Answer, settings) -> None:
+    """Every marker maps to a citation, every citation is exact and was retrieved."""
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.number for c in answer.citations}
+    assert [c.number for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    retrieved = {(p.source, p.start, p.end) for p in answer.passages}
+    for citation in answer.citations:
+        assert article_text(citation.source, settings)[citation.start : citation.end] == citation.quote
+        assert (citation.source, citation.start, citation.end) in retrieved
+        assert citation.title
+
+
+def test_answer_cites_the_passage_that_holds_it(settings):
+    answer = ask("Who is the spokesperson of Pakistan's Foreign Ministry?", settings=settings)
+    assert not answer.abstained and answer.mode == "extracted"
+    assert answer.notice and "NEWSDESK_LLM=none" in answer.notice
+    assert_contract(answer, settings)
+    assert any("Tahir Andrabi" in c.quote and c.source == SEED_B for c in answer.citations)
+
+
+def test_ask_builds_the_index_when_it_is_missing(settings):
+    assert not (settings.data_dir / "manifest.json").exists()
+    answer = ask("Who is Hamas's Gaza chief?", settings=settings)
+    assert (settings.data_dir / "manifest.json").exists()
+    assert any("Khalil Al-Hayya" in c.quote and c.source == SEED_A for c in answer.citations)
+
+
+def test_off_topic_question_abstains(settings):
+    answer = ask("What is the best recipe for sourdough bread?", settings=settings)
+    assert answer.abstained
+    assert answer.citations == []
+    assert "don't say" in answer.text
+
+
+def test_new_article_is_answerable_without_restart(settings, articles_dir):
+    assert ask("Where did the whale wash ashore?", settings=settings).abstained
+    (articles_dir / "whale.txt").write_text(
+        "Whale washes ashore in Brighton\n\nA 12-metre fin whale washed ashore on Brighton beach "
+        "on Tuesday, coastguards said.\n",
+        encoding="utf-8",
+    )
+    answer = ask("Where did the whale wash ashore?", settings=settings)
+    assert not answer.abstained
+    assert_contract(answer, settings)
+    assert answer.citations[0].source == "whale.txt"
+    assert "Brighton" in answer.citations[0].quote
+
+
+def test_stream_yields_passages_then_the_answer(settings):
+    events = list(ask_stream("How many countries attended the conference in Qatar?", settings=settings))
+    assert isinstance(events[0], list) and events[0]
+    assert isinstance(events[-1], Answer)
+    assert events[-1].passages == events[0]
+
+
+def test_empty_and_oversized_questions_get_a_message(make_settings):
+    settings = make_settings(max_question_chars=500)
+    for question in ("", "   \n\t", "\x00\x07"):
+        answer = ask(question, settings=settings)
+        assert answer.abstained and answer.notice == "Ask a question about the articles."
+    answer = ask("why " * 1000, settings=settings)
+    assert answer.abstained and "limit is 500" in answer.notice
+
+
+def test_followup_retrieval_uses_the_conversation(settings):
+    history = [("Who is Hamas's Gaza chief?", "Khalil Al-Hayya [1].")]
+    answer = ask("What right did he claim?", history=history, settings=settings)
+    assert not answer.abstained
+    assert any("legitimate right" in c.quote for c in answer.citations)
+    assert answer.standalone_question and "Hamas" in answer.standalone_question
+
+
+def test_answer_serialises_to_json(settings):
+    import json
+
+    answer = ask("Who is Hamas's Gaza chief?", settings=settings)
+    payload = json.loads(answer.to_json())
+    assert payload["citations"][0]["quote"] == answer.citations[0].quote
+    assert payload["abstained"] is False
+
+
+def test_a_new_topic_after_a_conversation_is_not_mixed_with_it(settings):
+    history = [("Who is the spokesperson of Pakistan's Foreign Ministry?", "Tahir Andrabi [1].")]
+    answer = ask("What is the capital of France?", history=history, settings=settings)
+    assert answer.abstained
+    assert answer.standalone_question is None

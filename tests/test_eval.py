@@ -1,0 +1,100 @@
+"""The evaluation script: its scorer, its output file and its exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from qa.answer import Answer, Citation
+from qa.evaluation import GoldQuestion, answer_correct, citation_supported, contains, load_dataset, default_dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _answer(text: str, quotes: tuple[str, ...] = (), abstained: bool = False) -> Answer:
+    citations = [Citation(i + 1, "a.txt", "A", q, 0, len(q)) for i, q in enumerate(quotes)]
+    return Answer(question="q", text=text, citations=citations, abstained=abstained)
+
+
+def test_containment_is_by_whole_words_after_normalising():
+    assert contains("Pakistan was one of nearly 45 countries [2].", "45")
+    assert not contains("Some 145 countries", "45")
+    assert contains("Khalil al-Hayya said", "Khalil Al-Hayya")
+    assert contains("It will cost $1,200 million", "1200")
+    assert not contains("anything", "")
+
+
+def test_scorer_is_not_fooled_by_empty_abstaining_or_listing_replies():
+    item = GoldQuestion("How many countries?", ["45"], True, ["b.txt"], "factoid")
+    assert answer_correct(item, _answer("Nearly 45 countries [1].", ("nearly 45 countries",)))
+    assert not answer_correct(item, _answer(""))
+    assert not answer_correct(item, _answer("Nearly 45 countries.", abstained=True))
+    assert not answer_correct(item, _answer("Dozens, 70 or 19 countries."))
+    both = GoldQuestion("How many?", ["dozens", "45"], True, [], "disagreement")
+    assert not answer_correct(both, _answer("Nearly 45 countries [1]."))
+    assert answer_correct(both, _answer("Dozens [1], or nearly 45 [2]."))
+
+
+def test_citation_support_needs_the_answer_inside_a_cited_quote():
+    item = GoldQuestion("Who?", ["Tahir Andrabi"], True, [], "factoid")
+    assert citation_supported(item, _answer("Tahir Andrabi [1].", ("spokesperson Tahir Andrabi said",)))
+    assert not citation_supported(item, _answer("Tahir Andrabi [1].", ("Rubio spoke in Washington",)))
+
+
+def test_the_gold_set_covers_every_kind_and_its_answers_are_in_its_articles():
+    items = load_dataset(default_dataset())
+    assert len(items) >= 30
+    assert {item.kind for item in items} == {"factoid", "followup", "disagreement", "unanswerable"}
+    for item in items:
+        if not item.answerable:
+            continue
+        texts = [(ROOT / "seeds" / source).read_text(encoding="utf-8") for source in item.sources]
+        found = [answer for answer in item.answers if any(contains(t, answer) for t in texts)]
+        assert found == item.answers if item.kind == "disagreement" else found, item.question
+
+
+def _eval(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {"NEWSDESK_LLM": "none", "NEWSDESK_ARTICLES_DIR": str(ROOT / "seeds"),
+           "NEWSDESK_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin",
+           "HOME": str(tmp_path)}
+    return subprocess.run([sys.executable, "-m", "ui.cli", "eval", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_eval_writes_every_answer_and_a_summary(tmp_path):
+    out = tmp_path / "result.json"
+    run = _eval(tmp_path, "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    result = json.loads(out.read_text())
+    summary = result["summary"]
+    for key in ("answer_accuracy", "citation_support", "abstention_accuracy"):
+        assert 0.0 <= summary[key] <= 1.0
+    assert summary["answer_accuracy"] >= 0.5  # evidence mode alone finds most answers
+    assert len(result["questions"]) == len(load_dataset(default_dataset()))
+    assert set(result["by_kind"]) == {"factoid", "followup", "disagreement", "unanswerable"}
+    assert "answer accuracy" in run.stdout
+
+
+def test_min_accuracy_turns_a_low_score_into_exit_1(tmp_path):
+    assert _eval(tmp_path, "--min-accuracy", "0.5", "--limit", "5").returncode == 0
+    wrong = _wrong_dataset(tmp_path)
+    assert _eval(tmp_path, "--dataset", str(wrong)).returncode == 0  # a completed run exits 0
+    assert _eval(tmp_path, "--dataset", str(wrong), "--min-accuracy", "0.5").returncode == 1
+
+
+def _wrong_dataset(tmp_path) -> Path:
+    wrong = tmp_path / "wrong.jsonl"
+    rows = [{"question": "Who is the spokesperson of Pakistan's Foreign Ministry?", "answers": ["Imran Khan"],
+             "answerable": True, "sources": [], "kind": "factoid"},
+            {"question": "How many countries attended the conference in Qatar?", "answers": ["112"],
+             "answerable": True, "sources": [], "kind": "factoid"}]
+    wrong.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    return wrong
+
+
+def test_a_gold_set_with_wrong_answers_scores_low(tmp_path):
+    out = tmp_path / "wrong.json"
+    assert _eval(tmp_path, "--dataset", str(_wrong_dataset(tmp_path)), "--out", str(out)).returncode == 0
+    assert json.loads(out.read_text())["summary"]["answer_accuracy"] == 0.0

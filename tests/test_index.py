@@ -1,0 +1,161 @@
+"""Indexing: content-hash re-indexing, exact offsets, page furniture, refused articles."""
+
+from __future__ import annotations
+
+import json
+
+from index import PassageStore, article_text, build_index
+from index.articles import read_article
+from index.passages import split_passages
+from tests.conftest import SEED_A, SEED_B
+
+
+def _sources(store: PassageStore) -> list[str]:
+    return sorted(p.passage_id for p in store.all_passages())
+
+
+def test_first_run_indexes_every_seed_article(settings):
+    report = build_index(settings)
+    assert sorted(report.added) == [SEED_A, SEED_B]
+    store = PassageStore(settings)
+    assert {p.source for p in store.all_passages()} == {SEED_A, SEED_B}
+    assert store.count() > 40  # sentences, not whole articles
+
+
+def test_reindex_skips_unchanged_articles(settings):
+    build_index(settings)
+    before = _sources(PassageStore(settings))
+    report = build_index(settings)
+    assert (report.added, report.updated, report.removed, report.unchanged) == ([], [], [], 2)
+    assert report.passages_embedded == 0
+    assert _sources(PassageStore(settings)) == before
+
+
+def test_changed_article_replaces_only_its_passages(settings, articles_dir):
+    build_index(settings)
+    store = PassageStore(settings)
+    untouched = {p.passage_id: p for p in store.all_passages() if p.source == SEED_B}
+    path = articles_dir / SEED_A
+    path.write_text("Short replacement story.\nIt has exactly three sentences. The story ends here.\n", encoding="utf-8")
+
+    report = build_index(settings)
+    assert report.updated == [SEED_A] and report.unchanged == 1
+    store = PassageStore(settings)
+    rows = store.all_passages()
+    assert [p.text for p in rows if p.source == SEED_A] == [
+        "Short replacement story.", "It has exactly three sentences.", "The story ends here."
+    ]
+    assert {p.passage_id: p for p in rows if p.source == SEED_B} == untouched
+    assert len(rows) == len({p.passage_id for p in rows})  # no duplicates
+
+
+def test_deleted_article_is_removed_from_the_store(settings, articles_dir):
+    build_index(settings)
+    (articles_dir / SEED_A).unlink()
+    report = build_index(settings)
+    assert report.removed == [SEED_A]
+    store = PassageStore(settings)
+    assert {p.source for p in store.all_passages()} == {SEED_B}
+    assert store.keyword_search("Khalil Al-Hayya", 5) == []  # only seed A names him
+
+
+def test_offsets_index_the_article_text_exactly(settings, articles_dir):
+    (articles_dir / "page.html").write_text(
+        "<html><head><title>Harbour reopens after storm</title></head><body><nav>Home | World</nav>"
+        "<article><h1>Harbour reopens after storm</h1><p>The harbour of Port Elin reopened on "
+        "Monday, officials said. Ships had waited for nine days.</p><p>Fishermen said the "
+        "storm destroyed 40 boats in total.</p></article><script>var x = 1;</script></body></html>",
+        encoding="utf-8",
+    )
+    (articles_dir / "latin1.txt").write_bytes(
+        "Café owners in Québec protested on Tuesday. They want lower taxes.\n".encode("latin-1")
+    )
+    build_index(settings)
+    rows = PassageStore(settings).all_passages()
+    texts = {}
+    for passage in rows:
+        if passage.source not in texts:
+            texts[passage.source] = article_text(passage.source, settings)
+        assert texts[passage.source][passage.start : passage.end] == passage.text
+    # For UTF-8 text files the offsets index the file as Python reads it.
+    assert texts[SEED_A] == (articles_dir / SEED_A).read_text(encoding="utf-8")
+    assert "Café owners in Québec protested on Tuesday." in {p.text for p in rows}
+    assert not any("var x" in p.text for p in rows)
+
+
+def test_page_furniture_is_neither_indexed_nor_citable(settings):
+    build_index(settings)
+    texts = [p.text for p in PassageStore(settings).all_passages()]
+    for furniture in ("Leave a Comment", "Your email address", "Scroll to Top", "Read: ", "Read also:"):
+        assert not any(furniture in text for text in texts), furniture
+
+
+def test_titles_come_from_the_headline_or_first_sentence(settings, articles_dir):
+    article_b = read_article(articles_dir / SEED_B, SEED_B, settings.max_article_bytes)
+    assert article_b.title == "Pakistan open to Gaza stabilization force (Rubio)"
+    assert article_b.published == "2025-12-19"
+    article_a = read_article(articles_dir / SEED_A, SEED_A, settings.max_article_bytes)
+    assert article_a.title.startswith("ISLAMABAD: The United States (US) is grateful")
+    assert len(article_a.title) <= 80
+
+
+def test_bad_articles_are_refused_with_a_reason_and_the_rest_indexed(make_settings, articles_dir):
+    settings = make_settings(max_article_bytes=100_000)
+    (articles_dir / "empty.txt").write_text("   \n", encoding="utf-8")
+    (articles_dir / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)
+    (articles_dir / "huge.txt").write_text("word " * 40_000, encoding="utf-8")
+    report = build_index(settings)
+    assert sorted(report.added) == [SEED_A, SEED_B]
+    assert "empty" in report.refused["empty.txt"]
+    assert "binary" in report.refused["binary.txt"]
+    assert "limit" in report.refused["huge.txt"]
+
+
+def test_a_line_without_punctuation_becomes_quotable_passages(settings, articles_dir):
+    words = " ".join(f"word{i}" for i in range(500))
+    (articles_dir / "one-line.txt").write_text(words, encoding="utf-8")
+    article = read_article(articles_dir / "one-line.txt", "one-line.txt", settings.max_article_bytes)
+    passages = split_passages(article)
+    assert len(passages) >= 8
+    assert all(len(p.text.split()) <= 60 for p in passages)
+    assert all(article.text[p.start : p.end] == p.text for p in passages)
+
+
+def test_a_different_embedding_model_means_a_rebuild(settings):
+    build_index(settings)
+    manifest_path = settings.data_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["embedding_model"] = "some-other-model"
+    manifest_path.write_text(json.dumps(manifest))
+    report = build_index(settings)
+    assert sorted(report.added) == [SEED_A, SEED_B]  # rebuilt, not mixed
+    rows = PassageStore(settings).all_passages()
+    assert len(rows) == len({p.passage_id for p in rows})
+
+
+def test_an_interrupted_run_is_completed_without_duplicates(settings):
+    build_index(settings)
+    count = PassageStore(settings).count()
+    # As if the process died after writing seed A's passages but before recording them.
+    manifest_path = settings.data_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["articles"][SEED_A]
+    manifest_path.write_text(json.dumps(manifest))
+    report = build_index(settings)
+    assert report.added == [SEED_A]
+    assert PassageStore(settings).count() == count
+
+
+def test_a_very_long_article_is_written_in_batches_chroma_accepts(settings):
+    import numpy as np
+
+    from index.store import MAX_WRITE_BATCH, StoredPassage
+
+    store = PassageStore(settings)
+    rows = [
+        StoredPassage(f"long.txt#{i}", "long.txt", i, i * 10, i * 10 + 9, f"sentence {i}", "Long")
+        for i in range(MAX_WRITE_BATCH + 2000)
+    ]
+    vectors = np.random.default_rng(0).normal(size=(len(rows), 384)).astype(np.float32)
+    store.add_passages(rows, vectors)
+    assert store.count() == len(rows)

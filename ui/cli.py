@@ -1,0 +1,193 @@
+"""The `newsdesk` command: index, ask, chat and eval, over the settings of the environment and `.env`.
+
+It only presents what `index` and `qa` return; errors become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    from index.settings import SettingsError
+    from index.store import StoreError
+
+    try:
+        return args.run(args)
+    except (SettingsError, StoreError) as error:
+        print(f"newsdesk: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nnewsdesk: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsdesk",
+        description="Ask questions of a folder of news articles; answers cite their passages.",
+    )
+    commands = parser.add_subparsers(dest="command")
+
+    index = commands.add_parser("index", help="bring the index up to date with the articles")
+    index.set_defaults(run=_index)
+
+    ask = commands.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    ask.add_argument(
+        "--history", metavar="FILE",
+        help="JSON file of earlier turns: [[question, answer], ...]",
+    )
+    ask.set_defaults(run=_ask)
+
+    chat = commands.add_parser("chat", help="serve the chat page")
+    chat.add_argument("--host", help="overrides NEWSDESK_HOST")
+    chat.add_argument("--port", type=int, help="overrides NEWSDESK_PORT")
+    chat.set_defaults(run=_chat)
+
+    evaluate = commands.add_parser("eval", help="score answers on a gold set")
+    evaluate.add_argument("--dataset", type=Path, help="JSONL gold set (default: the seed set)")
+    evaluate.add_argument("--out", type=Path, help="write every answer and score as JSON here")
+    evaluate.add_argument("--min-accuracy", type=float, help="exit 1 if answer accuracy is below")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions")
+    evaluate.add_argument("--kinds", help="comma-separated kinds to run (factoid,followup,...)")
+    evaluate.set_defaults(run=_eval)
+    return parser
+
+
+def _index(args: argparse.Namespace) -> int:
+    from index.build import build_index
+    from index.settings import load_settings
+
+    settings = load_settings()
+    print(f"Indexing {settings.articles_dir} into {settings.data_dir} …", file=sys.stderr)
+    report = build_index(settings, progress=_progress_bar("embedding"))
+    _print_report(report)
+    return 0
+
+
+def _print_report(report) -> None:
+    for source, reason in sorted(report.refused.items()):
+        print(f"  refused {reason}", file=sys.stderr)
+    print(report.summary())
+
+
+def _progress_bar(label: str):
+    def show(done: int, total: int, current: str) -> None:
+        if total < 2:
+            return
+        width = 30
+        filled = width * done // total
+        print(f"\r  {label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+              end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _engine():
+    from index.settings import load_settings
+    from qa.answer import engine_for
+
+    engine = engine_for(load_settings())
+    report = engine.ensure_index()
+    if report is not None and report.changed:
+        print(f"index: {report.summary()}", file=sys.stderr)
+    if report is not None:
+        for reason in report.refused.values():
+            print(f"index: refused {reason}", file=sys.stderr)
+    return engine
+
+
+def _ask(args: argparse.Namespace) -> int:
+    history = None
+    if args.history:
+        try:
+            history = json.loads(Path(args.history).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            print(f"newsdesk: cannot read --history {args.history}: {error}", file=sys.stderr)
+            return 2
+    answer = _engine().ask(args.question, history)
+    if args.json:
+        payload = answer.to_dict()
+        payload.pop("passages", None)
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    if answer.citations:
+        print()
+    for citation in answer.citations:
+        origin = ", ".join(x for x in (citation.outlet, citation.published) if x)
+        where = f"{citation.source}:{citation.start}-{citation.end}"
+        print(f"[{citation.number}] {citation.title}" + (f" ({origin})" if origin else ""))
+        print(f"    “{citation.quote.strip('“”')}”  — {where}")
+    if answer.notice:
+        print(f"\nnote: {answer.notice}", file=sys.stderr)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from index.settings import load_settings
+    from ui.app import serve
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+    settings = load_settings(**overrides)
+    serve(settings)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from qa.evaluation import DatasetError, default_dataset, format_table, load_dataset, run_evaluation
+
+    dataset = args.dataset or default_dataset()
+    try:
+        items = load_dataset(dataset)
+    except (OSError, DatasetError) as error:
+        print(f"newsdesk: {error}", file=sys.stderr)
+        return 2
+    if args.kinds:
+        wanted = {k.strip() for k in args.kinds.split(",")}
+        items = [item for item in items if item.kind in wanted]
+    if args.limit:
+        items = items[: args.limit]
+    engine = _engine()
+    model = engine.model.info if engine.model else None
+    print(f"Evaluating {len(items)} questions from {dataset} with "
+          f"{f'{model.backend} model {model.name}' if model else 'no model (evidence mode)'}",
+          file=sys.stderr)
+    started = time.perf_counter()
+
+    def show(done: int, total: int, record: dict) -> None:
+        verdict = {True: "right", False: "WRONG", None: ""}[record["scores"]["correct"]]
+        if not record["answerable"]:
+            verdict = "abstained" if record["abstained"] else "ANSWERED"
+        print(f"  [{done}/{total}] {verdict:9s} {record['seconds']:5.1f}s  {record['question'][:70]}",
+              file=sys.stderr, flush=True)
+
+    result = run_evaluation(engine, items, progress=show)
+    result["dataset"] = str(dataset)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    print(format_table(result))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    accuracy = result["summary"]["answer_accuracy"]
+    if args.min_accuracy is not None and (accuracy or 0.0) < args.min_accuracy:
+        print(f"newsdesk: answer accuracy {accuracy} is below --min-accuracy {args.min_accuracy}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
