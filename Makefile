@@ -47,7 +47,7 @@ $(WHEELS)/.built: | $(BIN)/python
 	  echo "==> building $(LLAMA_CPP) for this CPU (once, about 6 minutes; progress below)"; \
 	  CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="-DLLAVA_BUILD=OFF" \
 	  $(BIN)/python -m pip wheel --no-deps --disable-pip-version-check -v -w $(WHEELS) $(LLAMA_CPP) 2>&1 \
-	  | grep --line-buffered -E '^\s*\[[0-9]+/[0-9]+\]|Successfully|ERROR|error:' \
+	  | grep --line-buffered -E '^\s*\[[0-9]+/[0-9]+\]|Collecting|Downloading|Building wheel|-- Configuring done|Successfully built|ERROR|error:' \
 	  | sed -u -E 's#^\s*(\[[0-9]+/[0-9]+\]).* -o ([^ ]+).*#  \1 \2#'; \
 	  ls $(WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || { echo "llama-cpp-python failed to build"; exit 1; }; \
 	  touch $@; fi

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535)
 
     # Retrieval and answering; defaults calibrated on the gold set (see README, "Evaluation").
-    passages_per_answer: int = Field(6, ge=1, le=30, description="Passages given to the model.")
+    passages_per_answer: int = Field(4, ge=1, le=30, description="Passages given to the model.")
     min_relevance: float = Field(
         0.30,
         ge=-1,

@@ -153,7 +153,7 @@ def test_a_very_long_article_is_written_in_batches_chroma_accepts(settings):
 
     store = PassageStore(settings)
     rows = [
-        StoredPassage(f"long.txt#{i}", "long.txt", i, i * 10, i * 10 + 9, f"sentence {i}", "Long")
+        StoredPassage(f"long.txt#{i}", "long.txt", i, i * 10, i * 10 + 9, f"sentence {i}", "Long", None, None)
         for i in range(MAX_WRITE_BATCH + 2000)
     ]
     vectors = np.random.default_rng(0).normal(size=(len(rows), 384)).astype(np.float32)
