@@ -21,7 +21,7 @@ import numpy as np
 from index.build import IndexReport, article_files, build_index
 from index.settings import Settings, load_settings
 from index.store import PassageStore, StoredPassage
-from qa.citations import attach_citations, content_words, split_claims
+from qa.citations import attach_citations, split_claims
 from qa.llm import ChatModel, ModelUnavailable
 from qa.retrieval import Retrieval, retrieve
 
@@ -267,17 +267,10 @@ class AnswerEngine:
 
     def _extracted(self, answer: Answer, retrieval: Retrieval, notice: str) -> Answer:
         """Evidence mode: the most relevant sentences, quoted and cited."""
-        # Rank by meaning and by the question's own words: names and numbers matter here.
-        asked = content_words(retrieval.query)
-
-        def relevance(passage: StoredPassage) -> float:
-            overlap = len(asked & content_words(passage.text)) / max(1, len(asked))
-            return passage.score + 0.5 * overlap
-
-        ranked = sorted(retrieval.passages, key=relevance, reverse=True)
-        floor = relevance(ranked[0]) - 0.15 if ranked else 0.0
-        chosen = [p for p in ranked if p.score >= self.settings.min_relevance
-                  and relevance(p) >= floor][:2]
+        # Passages come ranked by meaning and by the question's words; keep the close seconds.
+        top = retrieval.relevance[0] if retrieval.relevance else 0.0
+        chosen = [p for p, r in zip(retrieval.passages, retrieval.relevance)
+                  if p.score >= self.settings.min_relevance and r >= top - 0.15][:2]
         attached = [(_quoted(p.text), [retrieval.passages.index(p)]) for p in chosen]
         answer.text, answer.citations = _render(attached, retrieval.passages)
         answer.abstained = not chosen

@@ -11,10 +11,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.store import PassageStore, StoredPassage
+from qa.citations import content_words
 
 # Reciprocal rank fusion constant (Cormack et al. 2009); 60 is the usual choice.
 RRF_K = 60
 CANDIDATES = 30
+# The fused pool is re-ranked by meaning plus the question's own words (names, numbers), which
+# RRF alone weighs no higher than a vague semantic match.
+RERANK_POOL = 12
+WORD_OVERLAP_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,7 @@ class Retrieval:
 
     query: str
     passages: list[StoredPassage]  # .score is the cosine similarity to the query
-    fused_scores: list[float]
+    relevance: list[float]  # cosine + WORD_OVERLAP_WEIGHT * share of the query's words present
 
     @property
     def best_similarity(self) -> float:
@@ -41,12 +46,19 @@ def retrieve(store: PassageStore, query: str, k: int) -> Retrieval:
         fused[passage.passage_id] = fused.get(passage.passage_id, 0.0) + 1.0 / (RRF_K + rank + 1)
     for rank, (passage_id, _) in enumerate(keyword):
         fused[passage_id] = fused.get(passage_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-    best_ids = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+    pool_ids = sorted(fused, key=fused.__getitem__, reverse=True)[:RERANK_POOL]
 
     by_id = {p.passage_id: p for p in dense}
-    keyword_only = [pid for pid in best_ids if pid not in by_id]
+    keyword_only = [pid for pid in pool_ids if pid not in by_id]
     if keyword_only:
         for passage_id, (passage, vector) in store.get_passages_with_vectors(keyword_only).items():
             by_id[passage_id] = replace(passage, score=float(np.dot(vector, query_vector)))
-    passages = [by_id[pid] for pid in best_ids if pid in by_id]
-    return Retrieval(query, passages, [fused[p.passage_id] for p in passages])
+    asked = content_words(query)
+    scored = []
+    for passage_id in pool_ids:
+        if passage_id in by_id:
+            passage = by_id[passage_id]
+            overlap = len(asked & content_words(passage.text)) / max(1, len(asked))
+            scored.append((passage.score + WORD_OVERLAP_WEIGHT * overlap, passage))
+    scored.sort(key=lambda pair: pair[0], reverse=True)
+    return Retrieval(query, [p for _, p in scored[:k]], [r for r, _ in scored[:k]])
