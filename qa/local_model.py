@@ -196,7 +196,7 @@ class LocalModelServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         command = [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, "-m", "qa.model_server", str(os.getpid()),
             "--model", str(self.model_path),
             "--host", "127.0.0.1",
             "--port", str(self.port),

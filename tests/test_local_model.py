@@ -147,3 +147,37 @@ def test_model_parts_are_assembled_once_and_checked(tmp_path, monkeypatch):
     with pytest.raises(local_model.LocalModelError, match="damaged"):
         local_model.model_file("bad", tmp_path / "models")
     assert not (tmp_path / "models" / "bad.gguf").exists()
+
+
+def test_model_server_ends_with_newsdesk_even_after_kill_9(local_settings, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, time\n"
+        "from index.settings import load_settings\n"
+        "from qa.answer import AnswerEngine\n"
+        f"engine = AnswerEngine(load_settings(articles_dir={str(local_settings.articles_dir)!r}, "
+        f"data_dir={str(tmp_path / 'd')!r}, llm='local', model='smollm2-135m'))\n"
+        "engine.model.warm_up()\n"
+        "print(engine.model._server._process.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    newsdesk = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    server_pid = int(newsdesk.stdout.readline())
+    os.kill(newsdesk.pid, signal.SIGKILL)
+    newsdesk.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            return
+        try:  # reap it if it became our child; otherwise it is gone once it stops existing
+            os.waitpid(server_pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.5)
+    pytest.fail("the model server outlived newsdesk")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # A polite kill runs the exit handlers, which stop the local model server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
