@@ -21,7 +21,8 @@ import numpy as np
 from index.build import IndexReport, article_files, build_index
 from index.settings import Settings, load_settings
 from index.store import PassageStore, StoredPassage
-from qa.citations import attach_citations, split_claims
+from qa.citations import attach_citations, contains_phrase, split_claims
+from qa.disagreements import find_disagreements
 from qa.llm import ChatModel, ModelUnavailable
 from qa.retrieval import Retrieval, retrieve
 
@@ -256,8 +257,7 @@ class AnswerEngine:
                              f"articles, so it is not shown: “{_shorten(reply, 160)}”")
             return answer
         answer.abstained = False
-        answer.text, answer.citations = _render(attached, passages)
-        return answer
+        return _with_disagreements(answer, attached, passages, question)
 
     def _similarities(self, claims: list[str], passages: list[StoredPassage]) -> np.ndarray:
         if not claims or not passages:
@@ -272,8 +272,8 @@ class AnswerEngine:
         chosen = [p for p, r in zip(retrieval.passages, retrieval.relevance)
                   if p.score >= self.settings.min_relevance and r >= top - 0.15][:2]
         attached = [(_quoted(p.text), [retrieval.passages.index(p)]) for p in chosen]
-        answer.text, answer.citations = _render(attached, retrieval.passages)
         answer.abstained = not chosen
+        answer = _with_disagreements(answer, attached, retrieval.passages, retrieval.query)
         if not chosen:
             answer.text = NOT_IN_ARTICLES
         answer.mode = "extracted"
@@ -303,31 +303,73 @@ def _numbered(passages: list[StoredPassage]) -> str:
     return "\n".join(lines)
 
 
+def _with_disagreements(
+    answer: Answer, attached: list[tuple[str, list[int]]], passages: list[StoredPassage],
+    question: str,
+) -> Answer:
+    """Render the answer; where retrieved articles disagree on what was asked, show both."""
+    claims_text = " ".join(claim for claim, kept in attached if kept)
+    found = find_disagreements(passages, question, claims_text) if claims_text else []
+    for disagreement in found:
+        (first, version_a), (second, version_b) = disagreement.versions
+        if contains_phrase(claims_text, version_a) and contains_phrase(claims_text, version_b):
+            continue  # the answer already gives both
+        attached.append((
+            f"The articles differ on {disagreement.fact}: one says “{version_a}” ⟦{first}⟧, "
+            f"another “{version_b}” ⟦{second}⟧.",
+            [first, second],
+        ))
+    answer.text, answer.citations = _render(attached, passages)
+    number_of = {(c.source, c.start): c.number for c in answer.citations}
+    answer.disagreements = [
+        Disagreement(
+            fact=d.fact,
+            versions=[
+                Version(text=text, source=passages[index].source,
+                        citations=[number_of[(passages[index].source, passages[index].start)]])
+                for index, text in d.versions
+            ],
+        )
+        for d in found
+    ]
+    return answer
+
+
+_PLACEHOLDER = re.compile(r"⟦(\d+)⟧")
+
+
 def _render(
     attached: list[tuple[str, list[int]]], passages: list[StoredPassage]
 ) -> tuple[str, list[Citation]]:
-    """Answer text with markers numbered by first use, and the matching citations."""
+    """Answer text with markers numbered by first use, and the matching citations.
+
+    A claim may place a marker inline with "⟦i⟧" (i: the passage's index); its other passages'
+    markers go at the end of the sentence.
+    """
     number_of: dict[int, int] = {}
     citations: list[Citation] = []
+
+    def marker(index: int) -> str:
+        if index not in number_of:
+            passage = passages[index]
+            number_of[index] = len(citations) + 1
+            citations.append(Citation(
+                number=number_of[index], source=passage.source, title=passage.title,
+                quote=passage.text, start=passage.start, end=passage.end,
+                outlet=passage.outlet, published=passage.published,
+            ))
+        return f"[{number_of[index]}]"
+
     sentences = []
     for claim, indexes in attached:
         if not indexes:
             continue  # an unsupported claim is not shown
-        markers = []
-        for index in indexes:
-            if index not in number_of:
-                passage = passages[index]
-                number_of[index] = len(citations) + 1
-                citations.append(Citation(
-                    number=number_of[index], source=passage.source, title=passage.title,
-                    quote=passage.text, start=passage.start, end=passage.end,
-                    outlet=passage.outlet, published=passage.published,
-                ))
-            markers.append(f"[{number_of[index]}]")
-        body = claim.rstrip()
+        inline = {int(i) for i in _PLACEHOLDER.findall(claim)}
+        body = _PLACEHOLDER.sub(lambda m: marker(int(m.group(1))), claim).rstrip()
+        markers = "".join(marker(i) for i in indexes if i not in inline)
         end = body[-1] if body and body[-1] in ".!?" and not body.endswith("”") else ""
         body = body[:-1] if end else body
-        sentences.append(f"{body} {''.join(markers)}{end}")
+        sentences.append(f"{body} {markers}{end}" if markers else f"{body}{end}")
     return " ".join(sentences), citations
 
 

@@ -44,6 +44,19 @@ def normalise(text: str) -> str:
     return text.lower()
 
 
+def comparable(text: str) -> str:
+    """Normalised words separated by single spaces, padded: for whole-word containment."""
+    text = normalise(re.sub(r"\[\d+\]", " ", text))
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,200 -> 1200
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text)) + " "
+
+
+def contains_phrase(text: str, phrase: str) -> bool:
+    """Whether `phrase` appears in `text` as whole words, after normalising both."""
+    needle = comparable(phrase).strip()
+    return bool(needle) and f" {needle} " in comparable(text)
+
+
 def content_words(text: str) -> set[str]:
     """Stemmed content words and numbers of `text` (stop words left out)."""
     words = re.findall(r"[a-z0-9]+(?:[.,][0-9]+)*", normalise(text))

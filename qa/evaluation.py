@@ -8,7 +8,6 @@ what a user sees: the answer text (markers removed), its citations and `abstaine
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,10 +15,9 @@ from importlib.resources import files
 from pathlib import Path
 
 from qa.answer import Answer, AnswerEngine
-from qa.citations import normalise
+from qa.citations import contains_phrase
 
 KINDS = ("factoid", "followup", "disagreement", "unanswerable")
-_MARKERS = re.compile(r"\[\d+\]")
 
 
 class DatasetError(ValueError):
@@ -66,17 +64,9 @@ def load_dataset(path: Path) -> list[GoldQuestion]:
 
 
 # ----- scoring ---------------------------------------------------------------------------------
-def _comparable(text: str) -> str:
-    text = normalise(_MARKERS.sub(" ", text))
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,200 -> 1200
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    return f" {text.strip()} "
-
-
 def contains(text: str, expected: str) -> bool:
     """Whether `expected` appears in `text` as whole words, after normalising both."""
-    needle = _comparable(expected).strip()
-    return bool(needle) and f" {needle} " in _comparable(text)
+    return contains_phrase(text, expected)
 
 
 def answer_correct(item: GoldQuestion, answer: Answer) -> bool:

@@ -1,0 +1,166 @@
+"""Finding where the retrieved articles disagree: different figures or names for the same fact.
+
+Two passages from different articles disagree when they give different quantities of the same
+thing ("dozens of countries" / "nearly 45 countries") or different names that share a word
+("Board of Peace" / "Peace Council"). Only facts the question or the answer is about count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from index.store import StoredPassage
+from qa.citations import content_words, normalise
+
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
+    "fifty|hundred|dozen|dozens|hundreds|thousands|millions|several|many|scores"
+)
+# Inside a lookahead so matches may overlap: "one of nearly 45 countries" yields "nearly 45
+# countries" too, not only "one of nearly".
+_QUANTITY = re.compile(
+    rf"(?=\b((?:(?:nearly|about|around|almost|some|over|more than|less than|fewer than|at least|up to|"
+    rf"roughly|approximately|only|just)\s+)?(?:\d[\d,.]*|{_NUMBER_WORDS})(?:\s+of)?)\s+"
+    rf"([A-Za-z][A-Za-z-]+))",
+    re.IGNORECASE,
+)
+_QUALIFIERS = frozenset(
+    "nearly about around almost some over more less fewer than at least up to roughly "
+    "approximately only just of".split()
+)
+# A disputed figure or name is a few words; longer differences are paraphrase, not dispute.
+MAX_VERSION_WORDS = 6
+# Capitalised phrases, allowing "of"/"the"/"for" inside ("Board of Peace").
+_NAME = re.compile(r"\b([A-Z][\w’'-]+(?:\s+(?:of|the|for|and)?\s*[A-Z][\w’'-]+)*)")
+_NOT_NAMES = frozenset({"the", "a", "an", "he", "she", "it", "they", "we", "i", "but", "and", "in",
+                        "on", "at", "this", "that", "once", "asked", "according", "among"})
+
+
+@dataclass(frozen=True)
+class FoundDisagreement:
+    """A disputed fact and each article's version: (passage index, the version's words)."""
+
+    fact: str
+    versions: tuple[tuple[int, str], ...]
+
+
+def _quantities(text: str) -> dict[str, str]:
+    """{stemmed noun: "nearly 45 countries"} for the quantities a sentence gives (longest kept)."""
+    found: dict[str, str] = {}
+    for match in _QUANTITY.finditer(text):
+        noun_word = match.group(2)
+        words = content_words(noun_word)
+        if not words or noun_word.lower() in _QUALIFIERS or re.fullmatch(_NUMBER_WORDS, noun_word.lower()):
+            continue
+        noun = next(iter(words))
+        value = f"{match.group(1)} {noun_word}"
+        if len(value) > len(found.get(noun, "")):
+            found[noun] = value
+    return found
+
+
+def _names(text: str) -> set[str]:
+    names = set()
+    for match in _NAME.finditer(text):
+        name = match.group(1).strip()
+        if name.lower() in _NOT_NAMES or len(name) < 3:
+            continue
+        first = name.split()[0].lower()
+        if first in _NOT_NAMES:
+            name = name.split(" ", 1)[1] if " " in name else ""
+        if name and match.start() > 0:  # a sentence's first word is capitalised anyway
+            names.add(name)
+        elif name and " " in name:
+            names.add(name)
+    return names
+
+
+def _word_spans(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[\w’'-]+", text)]
+
+
+def _differing_wording(first: str, second: str, topic: set[str]) -> list[tuple[str, str]]:
+    """Where two tellings of the same statement word it differently, on the topic asked about.
+
+    Adjacent differences (at most one equal word apart) are merged, so "border peace, announcing"
+    and "Peace Council [and]" come out as one pair, not four fragments.
+    """
+    words_a, words_b = _word_spans(first), _word_spans(second)
+    stems_a = [" ".join(content_words(w)) or w.lower() for w, _, _ in words_a]
+    stems_b = [" ".join(content_words(w)) or w.lower() for w, _, _ in words_b]
+    matcher = SequenceMatcher(a=stems_a, b=stems_b, autojunk=False)
+    if matcher.ratio() < 0.5:  # not two tellings of one statement
+        return []
+    spans: list[list[int]] = []
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if spans and a0 - spans[-1][1] <= 1 and b0 - spans[-1][3] <= 1:
+            spans[-1][1], spans[-1][3] = a1, b1
+        else:
+            spans.append([a0, a1, b0, b1])
+    pairs = []
+    for a0, a1, b0, b1 in spans:
+        if a0 == a1 or b0 == b1:
+            continue  # one telling only adds words: not a disagreement
+        if max(a1 - a0, b1 - b0) > MAX_VERSION_WORDS:
+            continue
+        text_a = first[words_a[a0][1] : words_a[a1 - 1][2]].strip("[]()“”\"',.;: ")
+        text_b = second[words_b[b0][1] : words_b[b1 - 1][2]].strip("[]()“”\"',.;: ")
+        content_a, content_b = content_words(text_a), content_words(text_b)
+        if not content_a or not content_b or content_a == content_b:
+            continue
+        # Both versions must be about what was asked: on a topic word, or within three words of one.
+        near_a = content_words(" ".join(w for w, _, _ in words_a[max(0, a0 - 3) : a1 + 3]))
+        near_b = content_words(" ".join(w for w, _, _ in words_b[max(0, b0 - 3) : b1 + 3]))
+        if near_a & topic and near_b & topic:
+            pairs.append((text_a, text_b))
+    return pairs
+
+
+def _same_value(a: str, b: str) -> bool:
+    return normalise(a) == normalise(b)
+
+
+def find_disagreements(
+    passages: list[StoredPassage], question: str, answer_text: str
+) -> list[FoundDisagreement]:
+    """Disagreements between retrieved passages of different articles about what was asked."""
+    topic = content_words(question) | content_words(answer_text)
+    found: list[FoundDisagreement] = []
+    seen: set[tuple[str, ...]] = set()
+    for i, first in enumerate(passages):
+        for j in range(i + 1, len(passages)):
+            second = passages[j]
+            if first.source == second.source:
+                continue
+            for noun, value_a in _quantities(first.text).items():
+                value_b = _quantities(second.text).get(noun)
+                if value_b and noun in topic and not _same_value(value_a, value_b):
+                    key = ("quantity", noun, *sorted((normalise(value_a), normalise(value_b))))
+                    if key not in seen:
+                        seen.add(key)
+                        found.append(FoundDisagreement(
+                            f"how many {value_a.split()[-1]}", ((i, value_a), (j, value_b))))
+            for text_a, text_b in _differing_wording(first.text, second.text, topic):
+                key = ("wording", *sorted((normalise(text_a), normalise(text_b))))
+                if key not in seen:
+                    seen.add(key)
+                    found.append(FoundDisagreement("the wording", ((i, text_a), (j, text_b))))
+            for name_a in _names(first.text):
+                for name_b in _names(second.text):
+                    words_a, words_b = content_words(name_a), content_words(name_b)
+                    shared = words_a & words_b
+                    if (not shared or words_a <= words_b or words_b <= words_a
+                            or not (shared & topic)):
+                        continue
+                    key = ("name", *sorted((name_a.lower(), name_b.lower())))
+                    if key not in seen:
+                        seen.add(key)
+                        shared_word = next(w for w in name_a.split() if content_words(w) & shared)
+                        found.append(FoundDisagreement(
+                            f"the name of the {shared_word}",
+                            ((i, name_a), (j, name_b))))
+    return found

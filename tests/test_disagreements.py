@@ -1,0 +1,52 @@
+"""When two articles give different figures or names for what was asked, the answer shows both."""
+
+from __future__ import annotations
+
+from index.store import StoredPassage
+from qa import ask
+from qa.disagreements import find_disagreements
+from tests.conftest import SEED_A, SEED_B
+from tests.test_ask import assert_contract
+
+
+def _passage(source: str, text: str) -> StoredPassage:
+    return StoredPassage(f"{source}#{len(text)}", source, 0, 0, len(text), text, "T", None, None, 0.5)
+
+
+def test_different_figures_for_the_same_thing_are_found():
+    found = find_disagreements(
+        [_passage(SEED_A, "Pakistan among dozens of countries attended a conference in Qatar."),
+         _passage(SEED_B, "Pakistan was one of nearly 45 countries that met in Qatar.")],
+        "How many countries attended the conference in Qatar?", "")
+    assert [(d.fact, [v for _, v in d.versions]) for d in found] == [
+        ("how many countries", ["dozens of countries", "nearly 45 countries"])]
+
+
+def test_different_names_sharing_a_word_are_found():
+    found = find_disagreements(
+        [_passage(SEED_A, "The plan called for a Board of Peace that Trump would head."),
+         _passage(SEED_B, "The next step is to announce the Peace Council, Rubio said.")],
+        "What is the peace body called?", "")
+    assert any({v for _, v in d.versions} == {"Board of Peace", "Peace Council"} for d in found)
+
+
+def test_agreeing_or_unrelated_passages_are_not_a_disagreement():
+    agreeing = [_passage(SEED_A, "Rubio spoke at a news conference in Washington."),
+                _passage(SEED_B, "Marco Rubio spoke at a press conference in Washington, DC.")]
+    assert find_disagreements(agreeing, "Where did Rubio speak?", "") == []
+    same_article = [_passage(SEED_A, "Dozens of countries came."), _passage(SEED_A, "45 countries came.")]
+    assert find_disagreements(same_article, "How many countries came?", "") == []
+    off_topic = [_passage(SEED_A, "Some 40 boats sank."), _passage(SEED_B, "Nearly 52 boats sank.")]
+    assert find_disagreements(off_topic, "Who is the spokesperson?", "Tahir Andrabi") == []
+
+
+def test_answer_states_both_versions_with_their_citations(settings):
+    answer = ask("How many countries attended the conference in Qatar?", settings=settings)
+    assert_contract(answer, settings)
+    assert "dozens" in answer.text and "45" in answer.text
+    [disagreement] = answer.disagreements
+    by_source = {version.source: version for version in disagreement.versions}
+    assert set(by_source) == {SEED_A, SEED_B}
+    for version in disagreement.versions:
+        cited = answer.citations[version.citations[0] - 1]
+        assert cited.source == version.source and version.text in cited.quote
