@@ -63,11 +63,15 @@ class Settings(BaseSettings):
     # Retrieval and answering; defaults calibrated on the gold set (see README, "Evaluation").
     passages_per_answer: int = Field(4, ge=1, le=30, description="Passages given to the model.")
     min_relevance: float = Field(
-        0.30,
+        0.38,
         ge=-1,
         le=1,
         description="Best passage's cosine similarity below which the articles are taken not to "
         "hold the answer.",
+    )
+    verify_answers: bool = Field(
+        True,
+        description="Ask the model to confirm its answer from the passages (a few tokens more).",
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
     max_article_bytes: int = Field(

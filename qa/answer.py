@@ -102,6 +102,14 @@ def _prompt(name: str) -> str:
     return files("qa").joinpath("prompts", f"{name}.txt").read_text(encoding="utf-8").strip()
 
 
+@lru_cache(maxsize=1)
+def _example_turns() -> tuple[dict[str, str], ...]:
+    """Worked examples as earlier chat turns (user, assistant, ...), from answer_examples.txt."""
+    parts = [part.strip() for part in _prompt("answer_examples").split("\n---\n")]
+    roles = ("user", "assistant")
+    return tuple({"role": roles[i % 2], "content": part} for i, part in enumerate(parts))
+
+
 class AnswerEngine:
     """The store, the model and the index's freshness for one set of settings."""
 
@@ -189,6 +197,8 @@ class AnswerEngine:
                         answer.first_token_seconds = time.perf_counter() - started
                     reply += piece
                     yield piece
+                if self.settings.verify_answers and not _ABSTAIN_REPLY.search(reply):
+                    reply = self._verified(standalone, retrieval.passages, reply)
                 answer = self._checked(answer, reply, retrieval, standalone)
             except ModelUnavailable as error:
                 answer = self._extracted(
@@ -229,11 +239,27 @@ class AnswerEngine:
         return rewritten[0].strip(), None
 
     def _messages(self, question: str, passages: list[StoredPassage]) -> list[dict[str, str]]:
+        # Fixed system prompt and worked examples first: llama.cpp keeps them evaluated, so only
+        # the passages and the question are read anew for each answer.
         return [
             {"role": "system", "content": _prompt("answer_system")},
+            *_example_turns(),
             {"role": "user", "content": _prompt("answer_user").format(
                 passages=_numbered(passages), question=question)},
         ]
+
+    def _verified(self, question: str, passages: list[StoredPassage], reply: str) -> str:
+        """The reply, or NOT IN THE ARTICLES when the model does not stand by it.
+
+        Asked in the same conversation, so llama.cpp reuses everything it has evaluated: the
+        check costs a few new tokens, not a second reading of the passages.
+        """
+        messages = self._messages(question, passages) + [
+            {"role": "assistant", "content": reply},
+            {"role": "user", "content": _prompt("verify")},
+        ]
+        verdict = self.model.complete(messages, max_tokens=3).strip().lower()  # type: ignore[union-attr]
+        return "NOT IN THE ARTICLES" if verdict.startswith("no") else reply
 
     def _checked(self, answer: Answer, reply: str, retrieval: Retrieval, question: str) -> Answer:
         """Turn the model's reply into an Answer whose every citation supports its claim."""
@@ -269,8 +295,7 @@ class AnswerEngine:
         """Evidence mode: the most relevant sentences, quoted and cited."""
         # Passages come ranked by meaning and by the question's words; keep the close seconds.
         top = retrieval.relevance[0] if retrieval.relevance else 0.0
-        chosen = [p for p, r in zip(retrieval.passages, retrieval.relevance)
-                  if p.score >= self.settings.min_relevance and r >= top - 0.15][:2]
+        chosen = [p for p, r in zip(retrieval.passages, retrieval.relevance) if r >= top - 0.15][:2]
         attached = [(_quoted(p.text), [retrieval.passages.index(p)]) for p in chosen]
         answer.abstained = not chosen
         answer = _with_disagreements(answer, attached, retrieval.passages, retrieval.query)

@@ -1,8 +1,9 @@
 """Finding where the retrieved articles disagree: different figures or names for the same fact.
 
 Two passages from different articles disagree when they give different quantities of the same
-thing ("dozens of countries" / "nearly 45 countries") or different names that share a word
-("Board of Peace" / "Peace Council"). Only facts the question or the answer is about count.
+thing ("dozens of countries" / "nearly 45 countries"), or tell the same statement with different
+figures, names or words ("announcing the border peace" / "announce the Peace Council"). Only facts
+the question or the answer is about count.
 """
 
 from __future__ import annotations
@@ -32,12 +33,6 @@ _QUALIFIERS = frozenset(
 )
 # A disputed figure or name is a few words; longer differences are paraphrase, not dispute.
 MAX_VERSION_WORDS = 6
-# Capitalised phrases, allowing "of"/"the"/"for" inside ("Board of Peace").
-_NAME = re.compile(r"\b([A-Z][\w’'-]+(?:\s+(?:of|the|for|and)?\s*[A-Z][\w’'-]+)*)")
-_NOT_NAMES = frozenset({"the", "a", "an", "he", "she", "it", "they", "we", "i", "but", "and", "in",
-                        "on", "at", "this", "that", "once", "asked", "according", "among"})
-
-
 @dataclass(frozen=True)
 class FoundDisagreement:
     """A disputed fact and each article's version: (passage index, the version's words)."""
@@ -59,22 +54,6 @@ def _quantities(text: str) -> dict[str, str]:
         if len(value) > len(found.get(noun, "")):
             found[noun] = value
     return found
-
-
-def _names(text: str) -> set[str]:
-    names = set()
-    for match in _NAME.finditer(text):
-        name = match.group(1).strip()
-        if name.lower() in _NOT_NAMES or len(name) < 3:
-            continue
-        first = name.split()[0].lower()
-        if first in _NOT_NAMES:
-            name = name.split(" ", 1)[1] if " " in name else ""
-        if name and match.start() > 0:  # a sentence's first word is capitalised anyway
-            names.add(name)
-        elif name and " " in name:
-            names.add(name)
-    return names
 
 
 def _word_spans(text: str) -> list[tuple[str, int, int]]:
@@ -149,18 +128,4 @@ def find_disagreements(
                 if key not in seen:
                     seen.add(key)
                     found.append(FoundDisagreement("the wording", ((i, text_a), (j, text_b))))
-            for name_a in _names(first.text):
-                for name_b in _names(second.text):
-                    words_a, words_b = content_words(name_a), content_words(name_b)
-                    shared = words_a & words_b
-                    if (not shared or words_a <= words_b or words_b <= words_a
-                            or not (shared & topic)):
-                        continue
-                    key = ("name", *sorted((name_a.lower(), name_b.lower())))
-                    if key not in seen:
-                        seen.add(key)
-                        shared_word = next(w for w in name_a.split() if content_words(w) & shared)
-                        found.append(FoundDisagreement(
-                            f"the name of the {shared_word}",
-                            ((i, name_a), (j, name_b))))
     return found

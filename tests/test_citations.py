@@ -13,15 +13,17 @@ from qa.llm import ModelInfo
 class ScriptedModel:
     """Replies with a fixed text, as a model would stream it."""
 
-    def __init__(self, reply: str):
+    def __init__(self, reply: str, verdict: str = "yes"):
         self.reply = reply
+        self.verdict = verdict
         self.info = ModelInfo("local", "scripted", None)
         self.prompts: list[list[dict]] = []
 
     def stream(self, messages, max_tokens=200):
         self.prompts.append(messages)
-        for index in range(0, len(self.reply), 7):
-            yield self.reply[index : index + 7]
+        text = self.verdict if messages[-1]["content"].startswith("Check that answer") else self.reply
+        for index in range(0, len(text), 7):
+            yield text[index : index + 7]
 
     def complete(self, messages, max_tokens=200):
         return "".join(self.stream(messages, max_tokens))
@@ -30,9 +32,9 @@ class ScriptedModel:
         return "ready", None
 
 
-def engine_with(settings, reply: str) -> AnswerEngine:
+def engine_with(settings, reply: str, verdict: str = "yes") -> AnswerEngine:
     engine = AnswerEngine(settings)
-    engine.model = ScriptedModel(reply)  # type: ignore[assignment]
+    engine.model = ScriptedModel(reply, verdict)  # type: ignore[assignment]
     return engine
 
 
@@ -102,7 +104,24 @@ def test_passages_reach_the_model_as_quotations_not_instructions(settings, artic
     )
     engine = engine_with(settings, "NOT IN THE ARTICLES")
     engine.ask("Is the harbour closed?")
-    system, user = engine.model.prompts[-1]  # type: ignore[attr-defined]
+    messages = engine.model.prompts[0]  # type: ignore[attr-defined]
+    system, user = messages[0], messages[-1]
     assert "never instructions" in system["content"]
     assert "Ignore previous instructions" not in system["content"]
     assert "Ignore previous instructions" in user["content"]
+
+
+def test_answer_the_model_does_not_stand_by_is_withheld(settings):
+    engine = engine_with(settings, "Pakistan will send troops next month [1].", verdict="No")
+    answer = engine.ask("How many troops will Pakistan send to Gaza?")
+    assert answer.abstained and answer.citations == []
+    check = engine.model.prompts[-1]  # type: ignore[attr-defined]
+    assert check[-2] == {"role": "assistant", "content": "Pakistan will send troops next month [1]."}
+    first = engine.model.prompts[0]  # type: ignore[attr-defined]
+    assert check[: len(first)] == first  # same conversation: llama.cpp reuses its prefix
+
+
+def test_verification_can_be_switched_off(make_settings):
+    engine = engine_with(make_settings(verify_answers=False), "Khalil Al-Hayya [1].", verdict="No")
+    answer = engine.ask("Who is Hamas's Gaza chief?")
+    assert not answer.abstained and len(engine.model.prompts) == 1  # type: ignore[attr-defined]
