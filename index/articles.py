@@ -90,6 +90,9 @@ def find_article_files(folder: Path) -> list[Path]:
         if any(part.startswith(".") for part in relative.parts):
             continue
         if path.is_file() and path.suffix.lower() in ARTICLE_SUFFIXES:
+            # A link out of the folder is not an article of it (and could expose other files).
+            if path.is_symlink() and folder.resolve() not in path.resolve().parents:
+                continue
             files.append(path)
     return files
 
@@ -135,7 +138,7 @@ def article_text_of_file(path: Path, max_bytes: int = 50_000_000) -> str:
 
 def _decode(data: bytes, source: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if b"\x00" in data[:8192]:

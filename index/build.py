@@ -62,14 +62,14 @@ def article_files(settings: Settings) -> dict[str, Path]:
 
 
 def article_path(settings: Settings, source: str) -> Path:
-    """The file of an article id; raises KeyError for an id that names no article."""
+    """The file of an article id; raises ArticleError for an id that names no article."""
     if source.startswith(UPLOADS_PREFIX):
         base, relative = settings.uploads_dir, source[len(UPLOADS_PREFIX) :]
     else:
         base, relative = settings.articles_dir, source
     path = (base / relative).resolve()
     if base.resolve() not in path.parents or not path.is_file():
-        raise KeyError(source)
+        raise ArticleError(f"No article {source!r} in {base}")
     return path
 
 

@@ -126,7 +126,8 @@ class PassageStore:
                     EMBEDDING_MODEL_ID,
                 )
                 self._drop_collection(client)
-            elif not self.manifest.articles and not self.manifest_path.exists():
+            elif not self.manifest.embedding_model:
+                # No manifest, or an unreadable one: what Chroma holds cannot be trusted.
                 self._drop_collection(client)
             return client.get_or_create_collection(
                 COLLECTION_NAME,
@@ -177,7 +178,13 @@ class PassageStore:
 
     def save_manifest(self) -> None:
         self.manifest.embedding_model = EMBEDDING_MODEL_ID
-        self.manifest.save(self.manifest_path)
+        try:
+            self.manifest.save(self.manifest_path)
+        except OSError as error:
+            raise StoreError(
+                f"Cannot write {self.manifest_path} ({error.strerror or error}): is the data "
+                "folder read-only or full?"
+            ) from None
 
     def rebuild_keyword_index(self) -> None:
         """Rebuild BM25 over every stored passage (seconds even for 100k passages)."""

@@ -21,7 +21,7 @@ import numpy as np
 from index.build import IndexReport, article_files, build_index
 from index.settings import Settings, load_settings
 from index.store import PassageStore, StoredPassage
-from qa.citations import attach_citations, contains_phrase, split_claims
+from qa.citations import attach_citations, contains_phrase, numbers, split_claims
 from qa.disagreements import find_disagreements
 from qa.llm import ChatModel, ModelUnavailable
 from qa.retrieval import Retrieval, retrieve
@@ -174,7 +174,8 @@ class AnswerEngine:
         standalone = question
         if history and _leans_on_conversation(question):
             standalone, notice = self._standalone_question(question, history)
-        retrieval = retrieve(self.store, standalone, self.settings.passages_per_answer)
+        with self._index_lock:  # never retrieve from an index half-way through an update
+            retrieval = retrieve(self.store, standalone, self.settings.passages_per_answer)
         yield retrieval.passages
 
         answer = Answer(question=question, text=NOT_IN_ARTICLES, abstained=True,
@@ -219,7 +220,9 @@ class AnswerEngine:
         return None
 
     def _standalone_question(self, question: str, history: History) -> tuple[str, str | None]:
-        turns = [(str(q), str(a)) for q, a in list(history)[-3:]]
+        turns = _turns(history)
+        if not turns:
+            return question, None
         if self.model is None:
             # Without a model, retrieval still sees what the conversation was about.
             return f"{turns[-1][0]} {question}", None
@@ -272,9 +275,11 @@ class AnswerEngine:
         similarities = self._similarities([c.text for c in claims], passages)
         attached = attach_citations(claims, [p.text for p in passages], question)
         for row, (claim, kept) in enumerate(attached):
-            if not kept:  # words differ: accept a close paraphrase by embedding similarity
+            if not kept:  # words differ: accept a close paraphrase by embedding similarity,
+                # but never one that changes a figure ("45" and "dozens" embed alike).
                 best = int(np.argmax(similarities[row])) if len(passages) else -1
-                if best >= 0 and similarities[row][best] >= MIN_CLAIM_SIMILARITY:
+                if (best >= 0 and similarities[row][best] >= MIN_CLAIM_SIMILARITY
+                        and numbers(claim) - numbers(question) <= numbers(passages[best].text)):
                     attached[row] = (claim, [best])
         if not any(kept for _, kept in attached):
             answer.abstained = True
@@ -304,6 +309,15 @@ class AnswerEngine:
         answer.mode = "extracted"
         answer.notice = notice
         return answer
+
+
+def _turns(history: History) -> list[tuple[str, str]]:
+    """The last three (question, answer) pairs; malformed entries are left out."""
+    turns = []
+    for turn in list(history or [])[-3:]:
+        if isinstance(turn, (list, tuple)) and len(turn) == 2:
+            turns.append((str(turn[0]), str(turn[1])))
+    return turns
 
 
 _DEPENDENT = re.compile(
@@ -338,7 +352,12 @@ def _with_disagreements(
     for disagreement in found:
         (first, version_a), (second, version_b) = disagreement.versions
         if contains_phrase(claims_text, version_a) and contains_phrase(claims_text, version_b):
-            continue  # the answer already gives both
+            # The answer already gives both: make sure each version's passage is cited.
+            for index, version in disagreement.versions:
+                for claim, kept in attached:
+                    if kept and contains_phrase(claim, version) and index not in kept:
+                        kept.append(index)
+            continue
         attached.append((
             f"The articles differ on {disagreement.fact}: one says “{version_a}” ⟦{first}⟧, "
             f"another “{version_b}” ⟦{second}⟧.",
@@ -346,16 +365,20 @@ def _with_disagreements(
         ))
     answer.text, answer.citations = _render(attached, passages)
     number_of = {(c.source, c.start): c.number for c in answer.citations}
+
+    def cited(index: int) -> int | None:
+        return number_of.get((passages[index].source, passages[index].start))
+
+    # Listed only when every version's passage is cited in the text shown.
     answer.disagreements = [
         Disagreement(
             fact=d.fact,
-            versions=[
-                Version(text=text, source=passages[index].source,
-                        citations=[number_of[(passages[index].source, passages[index].start)]])
-                for index, text in d.versions
-            ],
+            versions=[Version(text=text, source=passages[index].source,
+                              citations=[cited(index)])  # type: ignore[list-item]
+                      for index, text in d.versions],
         )
         for d in found
+        if all(cited(index) is not None for index, _ in d.versions)
     ]
     return answer
 

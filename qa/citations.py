@@ -90,8 +90,18 @@ def split_claims(reply: str) -> list[Claim]:
     return claims
 
 
+def numbers(text: str) -> set[str]:
+    """The figures in a text ("1,200" and "1200" alike)."""
+    return {n.replace(",", "") for n in re.findall(r"\d+(?:[.,]\d+)*", text)}
+
+
 def support(claim: str, passage: str, question: str) -> float:
-    """Share of the claim's new content words (not already in the question) found in the passage."""
+    """Share of the claim's new content words (not already in the question) found in the passage.
+
+    A claim with a figure the passage does not give is not supported, however many words match.
+    """
+    if not numbers(claim) - numbers(question) <= numbers(passage):
+        return 0.0
     claim_words = content_words(claim)
     new_words = claim_words - content_words(question)
     if not new_words:

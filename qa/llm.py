@@ -8,6 +8,7 @@ at most one retry, and failures turned into `ModelUnavailable` with a sentence f
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -78,9 +79,13 @@ class ChatModel:
                     temperature=0.0,
                     stream=True,
                 )
+                deadline = time.monotonic() + self.timeout
                 for chunk in stream:
                     if chunk.choices and chunk.choices[0].delta.content:
                         yield chunk.choices[0].delta.content
+                    if time.monotonic() > deadline:  # per-read timeouts do not bound the whole reply
+                        stream.close()
+                        raise openai.APITimeoutError(request=None)  # type: ignore[arg-type]
             except openai.AuthenticationError:
                 raise ModelUnavailable(
                     "The model endpoint refused the API key (check OPENAI_API_KEY)."
@@ -104,6 +109,12 @@ class ChatModel:
                 raise ModelUnavailable(
                     f"The model endpoint answered with an error ({error.status_code})."
                 ) from None
+            except (openai.APIError, httpx.HTTPError):
+                # The server went away mid-answer (httpx errors are not wrapped while streaming).
+                self._mark_local_failure()
+                raise ModelUnavailable(
+                    f"The model endpoint {self._where()} stopped answering."
+                ) from None
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int = 200) -> str:
         return "".join(self.stream(messages, max_tokens=max_tokens))
@@ -121,6 +132,8 @@ class ChatModel:
                         api_key="local",  # the server checks no key; the client needs one
                         timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT),
                         max_retries=1,
+                        # Loopback: a proxy from the environment must not be in the way.
+                        http_client=httpx.Client(trust_env=False),
                     )
             elif self._client is None:
                 key = self.settings.openai_api_key

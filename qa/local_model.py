@@ -167,6 +167,7 @@ class LocalModelServer:
         self._lock = threading.Lock()
         self.state = "stopped"  # stopped | starting | ready | failed
         self.failure: str | None = None
+        self._stop_registered = False
 
     @property
     def base_url(self) -> str:
@@ -193,8 +194,12 @@ class LocalModelServer:
             )
             raise LocalModelError(self.failure)
         self.port = _free_port()
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
+        try:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            log = self.log_path.open("ab")
+        except OSError as error:
+            self.state, self.failure = "failed", f"cannot write the model log {self.log_path}: {error}"
+            raise LocalModelError(self.failure) from None
         command = [
             sys.executable, "-m", "qa.model_server", str(os.getpid()),
             "--model", str(self.model_path),
@@ -208,11 +213,14 @@ class LocalModelServer:
             "--verbose", "False",
         ]
         self.state, self.failure = "starting", None
-        self._process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        atexit.register(self.stop)
+        with log:  # the child keeps its own copy of the file descriptor
+            self._process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        if not self._stop_registered:
+            atexit.register(self.stop)
+            self._stop_registered = True
 
     def _wait_ready(self, wait_seconds: float) -> None:
         deadline = time.monotonic() + wait_seconds
@@ -225,7 +233,7 @@ class LocalModelServer:
                 )
                 raise LocalModelError(self.failure)
             try:
-                response = httpx.get(f"{self.base_url}/models", timeout=2.0)
+                response = httpx.get(f"{self.base_url}/models", timeout=2.0, trust_env=False)
                 if response.status_code == 200:
                     self.state = "ready"
                     return

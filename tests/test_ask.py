@@ -95,3 +95,45 @@ def test_a_new_topic_after_a_conversation_is_not_mixed_with_it(settings):
     answer = ask("What is the capital of France?", history=history, settings=settings)
     assert answer.abstained
     assert answer.standalone_question is None
+
+
+def test_malformed_history_is_ignored_not_a_crash(settings):
+    answer = ask("What did he say?", history=[("only one",), "text", 3], settings=settings)
+    assert isinstance(answer, Answer)
+
+
+def test_unreadable_manifest_means_a_clean_rebuild(settings, articles_dir):
+    from index import PassageStore, build_index
+
+    build_index(settings)
+    (articles_dir / SEED_A).unlink()
+    (settings.data_dir / "manifest.json").write_text("{not json", encoding="utf-8")
+    build_index(settings)
+    assert {p.source for p in PassageStore(settings).all_passages()} == {SEED_B}
+
+
+def test_article_text_of_an_unknown_id_is_a_clear_error(settings):
+    import pytest
+
+    from index import ArticleError
+
+    with pytest.raises(ArticleError, match="No article"):
+        article_text("../../etc/passwd", settings)
+
+
+def test_links_out_of_the_articles_folder_are_not_indexed(settings, articles_dir, tmp_path):
+    from index import build_index
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The vault code is 1234. Nobody must know it.", encoding="utf-8")
+    (articles_dir / "link.txt").symlink_to(secret)
+    report = build_index(settings)
+    assert "link.txt" not in report.added
+
+
+def test_a_paraphrase_that_changes_a_figure_is_not_supported(settings):
+    from tests.test_citations import engine_with
+
+    reply = "Pakistan was one of nearly 70 countries at the meeting in Qatar [1]."
+    answer = engine_with(settings, reply).ask("How many countries attended the conference in Qatar?")
+    assert "70 countries at the meeting" not in answer.text

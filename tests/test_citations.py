@@ -111,8 +111,9 @@ def test_passages_reach_the_model_as_quotations_not_instructions(settings, artic
     assert "Ignore previous instructions" in user["content"]
 
 
-def test_answer_the_model_does_not_stand_by_is_withheld(settings):
-    engine = engine_with(settings, "Pakistan will send troops next month [1].", verdict="No")
+def test_answer_the_model_does_not_stand_by_is_withheld(make_settings):
+    engine = engine_with(make_settings(verify_answers=True),
+                         "Pakistan will send troops next month [1].", verdict="No")
     answer = engine.ask("How many troops will Pakistan send to Gaza?")
     assert answer.abstained and answer.citations == []
     check = engine.model.prompts[-1]  # type: ignore[attr-defined]
@@ -121,7 +122,14 @@ def test_answer_the_model_does_not_stand_by_is_withheld(settings):
     assert check[: len(first)] == first  # same conversation: llama.cpp reuses its prefix
 
 
-def test_verification_can_be_switched_off(make_settings):
-    engine = engine_with(make_settings(verify_answers=False), "Khalil Al-Hayya [1].", verdict="No")
+def test_verification_is_off_by_default(settings):
+    engine = engine_with(settings, "Khalil Al-Hayya [1].", verdict="No")
     answer = engine.ask("Who is Hamas's Gaza chief?")
     assert not answer.abstained and len(engine.model.prompts) == 1  # type: ignore[attr-defined]
+
+
+def test_a_claim_with_a_figure_the_passage_lacks_is_not_supported():
+    question = "How many countries attended?"
+    passage = "Pakistan was one of nearly 45 countries at the meeting in Qatar."
+    assert support("Pakistan was one of nearly 70 countries at the meeting.", passage, question) == 0.0
+    assert support("Pakistan was one of nearly 45 countries at the meeting.", passage, question) == 1.0

@@ -61,3 +61,14 @@ def test_answer_states_both_versions_with_their_citations(settings):
     for version in disagreement.versions:
         cited = answer.citations[version.citations[0] - 1]
         assert cited.source == version.source and version.text in cited.quote
+
+
+def test_answer_giving_both_versions_cites_both_and_lists_the_disagreement(settings):
+    from tests.test_citations import engine_with
+
+    reply = "Dozens of countries attended the conference [1]. Nearly 45 countries attended [2]."
+    answer = engine_with(settings, reply).ask("How many countries attended the conference in Qatar?")
+    assert_contract(answer, settings)
+    assert "The articles differ" not in answer.text  # both versions already there
+    [disagreement] = answer.disagreements
+    assert {answer.citations[v.citations[0] - 1].source for v in disagreement.versions} == {SEED_A, SEED_B}

@@ -93,18 +93,24 @@ def build_page(settings: Settings) -> gr.Blocks:
                                    {"role": "assistant", "content": "_Searching the articles…_"}]
         yield chat, turns, "", gr.update()
         reply = ""
-        for event in engine.ask_stream(question, turns or None):
-            if isinstance(event, Answer):
-                chat[-1] = {"role": "assistant", "content": render_answer(event)}
-                turns = list(turns or []) + [(question, event.text)]
-                yield chat, turns, "", render_passages(event.passages)
-            elif isinstance(event, str):
-                reply += event
-                chat[-1] = {"role": "assistant", "content": _escape(reply) + " ▌"}
-                yield chat, turns, "", gr.update()
-            else:
-                chat[-1] = {"role": "assistant", "content": "_Found passages; writing the answer…_"}
-                yield chat, turns, "", render_passages(event)
+        try:
+            for event in engine.ask_stream(question, turns or None):
+                if isinstance(event, Answer):
+                    chat[-1] = {"role": "assistant", "content": render_answer(event)}
+                    turns = list(turns or []) + [(question, event.text)]
+                    yield chat, turns, "", render_passages(event.passages)
+                elif isinstance(event, str):
+                    reply += event
+                    chat[-1] = {"role": "assistant", "content": _escape(reply) + " ▌"}
+                    yield chat, turns, "", gr.update()
+                else:
+                    chat[-1] = {"role": "assistant",
+                                "content": "_Found passages; writing the answer…_"}
+                    yield chat, turns, "", render_passages(event)
+        except Exception as error:  # the reader sees a sentence, never a stack trace
+            chat[-1] = {"role": "assistant", "content": _escape(
+                f"Sorry, this question could not be answered: {error}")}
+            yield chat, turns, "", gr.update()
 
     with gr.Blocks(title="newsdesk", analytics_enabled=False) as page:
         gr.Markdown("## newsdesk\nAsk about the articles. Every claim cites the sentence it comes from.")

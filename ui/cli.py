@@ -21,17 +21,21 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    from index.articles import ArticleError
     from index.settings import SettingsError
     from index.store import StoreError
 
     try:
         return args.run(args)
-    except (SettingsError, StoreError) as error:
+    except (SettingsError, StoreError, ArticleError) as error:
         print(f"newsdesk: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nnewsdesk: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a user gets one line, not a traceback; NEWSDESK_DEBUG-free
+        print(f"newsdesk: unexpected {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
