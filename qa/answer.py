@@ -237,9 +237,11 @@ class AnswerEngine:
             rewritten = self.model.complete(messages, max_tokens=60).strip().strip('"').splitlines()
         except ModelUnavailable as error:
             return f"{turns[-1][0]} {question}", str(error)
-        if not rewritten or not rewritten[0].strip() or len(rewritten[0]) > 400:
+        # The model sometimes answers instead of rewriting, or copies an article tag "(A)".
+        candidate = re.sub(r"\s*\([A-Z]\)\s*", " ", rewritten[0] if rewritten else "").strip()
+        if not candidate or len(candidate) > 400 or _ABSTAIN_REPLY.search(candidate):
             return f"{turns[-1][0]} {question}", None
-        return rewritten[0].strip(), None
+        return candidate, None
 
     def _messages(self, question: str, passages: list[StoredPassage]) -> list[dict[str, str]]:
         # Fixed system prompt and worked examples first: llama.cpp keeps them evaluated, so only

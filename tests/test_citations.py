@@ -133,3 +133,10 @@ def test_a_claim_with_a_figure_the_passage_lacks_is_not_supported():
     passage = "Pakistan was one of nearly 45 countries at the meeting in Qatar."
     assert support("Pakistan was one of nearly 70 countries at the meeting.", passage, question) == 0.0
     assert support("Pakistan was one of nearly 45 countries at the meeting.", passage, question) == 1.0
+
+
+def test_a_failed_rewrite_falls_back_to_the_conversation(settings):
+    engine = engine_with(settings, "NOT IN THE ARTICLES")
+    history = [("Who is Hamas's Gaza chief?", "Khalil Al-Hayya [1].")]
+    answer = engine.ask("What right did he claim?", history)
+    assert answer.standalone_question == "Who is Hamas's Gaza chief? What right did he claim?"
