@@ -227,9 +227,11 @@ class AnswerEngine:
             # Without a model, retrieval still sees what the conversation was about.
             return f"{turns[-1][0]} {question}", None
         conversation = "\n".join(f"Q: {q}\nA: {_MARKERS.sub('', a)[:300]}" for q, a in turns)
-        # Same system prompt as answers: llama.cpp keeps its evaluated prefix for the answer call.
+        # The answers' fixed prefix (system prompt and examples) first: llama.cpp keeps it
+        # evaluated, so neither this call nor the answer after it reads it again.
         messages = [
             {"role": "system", "content": _prompt("answer_system")},
+            *_example_turns(),
             {"role": "user", "content": _prompt("rewrite").format(
                 conversation=conversation, question=question)},
         ]
