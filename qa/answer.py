@@ -143,6 +143,11 @@ class AnswerEngine:
             signature.append((source, status.st_size, status.st_mtime_ns))
         return tuple(signature)
 
+    def warm_up(self) -> None:
+        """Start the model and have it read the fixed prompt prefix, so the first answer is fast."""
+        if self.model is not None:
+            self.model.complete(self._messages("Is the model ready?", []), max_tokens=1)
+
     # ----- answering --------------------------------------------------------------------------
     def ask(self, question: str, history: History | None = None) -> Answer:
         answer = None

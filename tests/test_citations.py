@@ -140,3 +140,11 @@ def test_a_failed_rewrite_falls_back_to_the_conversation(settings):
     history = [("Who is Hamas's Gaza chief?", "Khalil Al-Hayya [1].")]
     answer = engine.ask("What right did he claim?", history)
     assert answer.standalone_question == "Who is Hamas's Gaza chief? What right did he claim?"
+
+
+def test_warm_up_reads_the_same_fixed_prefix_answers_start_with(settings):
+    engine = engine_with(settings, "Khalil Al-Hayya [1].")
+    engine.warm_up()
+    engine.ask("Who is Hamas's Gaza chief?")
+    warm, real = engine.model.prompts  # type: ignore[attr-defined]
+    assert warm[:-1] == real[:-1]  # system prompt and examples: what llama.cpp keeps evaluated

@@ -146,7 +146,7 @@ def serve(settings: Settings) -> None:
         print(f"index: {report.summary()}", flush=True)
         for reason in report.refused.values():
             print(f"index: refused {reason}", flush=True)
-    if engine.model is not None:
+    if engine.model is not None:  # the page is usable at once; the model gets ready meanwhile
         threading.Thread(target=_warm_up, args=(engine,), daemon=True).start()
     page = build_page(settings)
     page.queue(default_concurrency_limit=8)
@@ -157,6 +157,6 @@ def serve(settings: Settings) -> None:
 
 def _warm_up(engine: AnswerEngine) -> None:
     try:
-        engine.model.warm_up()  # type: ignore[union-attr]
+        engine.warm_up()
     except Exception as error:  # shown in the status line; the page stays usable
         print(f"newsdesk: the model could not start: {error}", flush=True)
