@@ -246,7 +246,8 @@ class AnswerEngine:
             return f"{turns[-1][0]} {question}", str(error)
         # The model sometimes answers instead of rewriting, or copies an article tag "(A)".
         candidate = re.sub(r"\s*\([A-Z]\)\s*", " ", rewritten[0] if rewritten else "").strip()
-        if not candidate or len(candidate) > 400 or _ABSTAIN_REPLY.search(candidate):
+        if (not candidate.endswith("?") or len(candidate) > 400
+                or _ABSTAIN_REPLY.search(candidate)):
             return f"{turns[-1][0]} {question}", None
         return candidate, None
 

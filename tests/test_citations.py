@@ -148,3 +148,10 @@ def test_warm_up_reads_the_same_fixed_prefix_answers_start_with(settings):
     engine.ask("Who is Hamas's Gaza chief?")
     warm, real = engine.model.prompts  # type: ignore[attr-defined]
     assert warm[:-1] == real[:-1]  # system prompt and examples: what llama.cpp keeps evaluated
+
+
+def test_a_rewrite_that_is_not_a_question_is_not_used(settings):
+    engine = engine_with(settings, "Tahir Andrabi said Pakistan would send troops to Afghanistan.")
+    history = [("Who is the spokesperson of Pakistan's Foreign Ministry?", "Tahir Andrabi [1].")]
+    answer = engine.ask("What did he say about sending troops?", history)
+    assert answer.standalone_question.endswith("What did he say about sending troops?")
