@@ -131,11 +131,6 @@ def read_article(path: Path, source: str, max_bytes: int) -> Article:
     )
 
 
-def article_text_of_file(path: Path, max_bytes: int = 50_000_000) -> str:
-    """The text that citation offsets index, for an article file."""
-    return read_article(path, path.name, max_bytes).text
-
-
 def _decode(data: bytes, source: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.articles import Article, ArticleError, find_article_files, read_article
+from index.articles import Article, ArticleError, content_hash, find_article_files, read_article
 from index.passages import split_passages
 from index.settings import Settings
 from index.store import ArticleRecord, PassageStore, StoredPassage
@@ -192,6 +192,4 @@ def _index_group(store: PassageStore, group: list[tuple[Article, bool]], report:
 
 
 def _file_hash(path: Path) -> str:
-    from index.articles import content_hash
-
     return content_hash(path.read_bytes())
