@@ -205,7 +205,7 @@ class PassageStore:
                     for row in rows
                 ]
                 retriever = BM25Retriever.from_defaults(
-                    nodes=nodes, similarity_top_k=20, language="english"
+                    nodes=nodes, similarity_top_k=min(20, len(nodes)), language="english"
                 )
                 staging = self.keyword_dir.with_name("keyword.tmp")
                 shutil.rmtree(staging, ignore_errors=True)
@@ -284,7 +284,8 @@ class PassageStore:
             return []
         from llama_index.core.schema import QueryBundle
 
-        retriever.similarity_top_k = k
+        # bm25s refuses a k larger than the corpus (a folder of one short article).
+        retriever.similarity_top_k = min(k, len(retriever.corpus))
         with self._keyword_lock:
             hits = retriever.retrieve(QueryBundle(query_str=query))
         return [(hit.node.node_id, float(hit.score or 0.0)) for hit in hits if (hit.score or 0) > 0]

@@ -7,15 +7,19 @@ what a user sees: the answer text (markers removed), its citations and `abstaine
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
+from index.settings import Settings
 from qa.answer import Answer, AnswerEngine
-from qa.citations import contains_phrase
+from qa.citations import comparable, contains_phrase, numbers
 
 KINDS = ("factoid", "followup", "disagreement", "unanswerable")
 
@@ -63,6 +67,68 @@ def load_dataset(path: Path) -> list[GoldQuestion]:
     return items
 
 
+def is_squad(path: Path) -> bool:
+    """Whether a file is SQuAD-format JSON (a `data` list of titled articles with paragraphs)."""
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("data"), list)
+
+
+def load_squad(path: Path) -> tuple[list[GoldQuestion], dict[str, str]]:
+    """SQuAD v2.0 as a gold set: each paragraph becomes an article, `is_impossible` unanswerable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise DatasetError(f"{path}: not SQuAD JSON ({error})") from None
+    items: list[GoldQuestion] = []
+    articles: dict[str, str] = {}
+    for document in data:
+        slug = re.sub(r"[^A-Za-z0-9]+", "_", str(document.get("title", "article"))).strip("_")[:60]
+        for paragraph in document.get("paragraphs", []):
+            source = f"{len(articles):05d}_{slug or 'article'}.txt"
+            articles[source] = str(paragraph["context"])
+            for qa in paragraph.get("qas", []):
+                impossible = bool(qa.get("is_impossible", False))
+                answers = list(dict.fromkeys(str(a["text"]) for a in qa.get("answers", [])))
+                items.append(GoldQuestion(
+                    question=str(qa["question"]),
+                    answers=[] if impossible else answers,
+                    answerable=not impossible and bool(answers),
+                    sources=[source],
+                    kind="unanswerable" if impossible or not answers else "factoid",
+                ))
+    return items, articles
+
+
+def prepare_squad(settings: Settings, path: Path) -> tuple[list[GoldQuestion], Settings]:
+    """A SQuAD file's questions, and settings for its own articles folder and store.
+
+    The paragraphs are written once under `NEWSDESK_DATA_DIR/datasets/`, never elsewhere.
+    """
+    items, articles = load_squad(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+    folder = settings.data_dir / "datasets" / f"{re.sub(r'[^A-Za-z0-9_-]+', '_', path.stem)}-{digest}"
+    articles_dir = folder / "articles"
+    articles_dir.mkdir(parents=True, exist_ok=True)
+    for source, text in articles.items():
+        target = articles_dir / source
+        if not target.exists():
+            target.write_text(text, encoding="utf-8")
+    return items, settings.model_copy(update={"articles_dir": articles_dir, "data_dir": folder / "store"})
+
+
+def baseline_for(dataset: Path, backend: str) -> Path | None:
+    """The checked-in results of the last accepted run on this dataset and backend, if any."""
+    if dataset.resolve() != default_dataset().resolve():
+        return None
+    path = default_dataset().parent / "results" / f"gold-{backend}.json"
+    return path if path.exists() else None
+
+
 # ----- scoring ---------------------------------------------------------------------------------
 def contains(text: str, expected: str) -> bool:
     """Whether `expected` appears in `text` as whole words, after normalising both."""
@@ -74,7 +140,62 @@ def answer_correct(item: GoldQuestion, answer: Answer) -> bool:
         return False
     if item.kind == "disagreement":
         return all(contains(answer.text, expected) for expected in item.answers)
+    if _lists_other_figures(item, answer.text):
+        return False
     return any(contains(answer.text, expected) for expected in item.answers)
+
+
+def _lists_other_figures(item: GoldQuestion, text: str) -> bool:
+    """An answer to a question about a figure that also gives other figures, hedging its bets.
+
+    "Dozens, 45, 70 or 19 countries" contains the expected "45" but answers nothing; figures the
+    question itself or another accepted answer mentions do not count against it.
+    """
+    expected = set().union(*(numbers(a) for a in item.answers))
+    if not expected:
+        return False
+    allowed = expected | numbers(item.question)
+    # One more figure is detail ("Sept. 29, 2025"); two or more is a list of guesses.
+    return len(numbers(_MARKERS.sub(" ", text)) - allowed) >= 2
+
+
+_MARKERS = re.compile(r"\[\d+\]")
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def _squad_tokens(text: str) -> list[str]:
+    """SQuAD's normalisation: lower case, no punctuation, no articles, single spaces."""
+    return _ARTICLES.sub(" ", comparable(_MARKERS.sub(" ", text))).split()
+
+
+def exact_and_f1(item: GoldQuestion, answer: Answer) -> tuple[float, float]:
+    """SQuAD v2 exact match and token F1, best over the accepted answers.
+
+    For an unanswerable question both are 1 when the answer abstains, else 0.
+    """
+    if not item.answerable:
+        return (1.0, 1.0) if answer.abstained else (0.0, 0.0)
+    if answer.abstained:
+        return 0.0, 0.0
+    predicted = _squad_tokens(answer.text)
+    best_exact, best_f1 = 0.0, 0.0
+    for expected in item.answers:
+        gold = _squad_tokens(expected)
+        best_exact = max(best_exact, float(predicted == gold))
+        common = Counter(predicted) & Counter(gold)
+        same = sum(common.values())
+        if same:
+            precision, recall = same / len(predicted), same / len(gold)
+            best_f1 = max(best_f1, 2 * precision * recall / (precision + recall))
+    return best_exact, best_f1
+
+
+def retrieval_rank(item: GoldQuestion, answer: Answer) -> int | None:
+    """1-based rank of the first retrieved passage holding an accepted answer (None: none does)."""
+    for rank, passage in enumerate(answer.passages, start=1):
+        if any(contains(passage.text, expected) for expected in item.answers):
+            return rank
+    return None
 
 
 def citation_supported(item: GoldQuestion, answer: Answer) -> bool:
@@ -89,7 +210,13 @@ def citation_supported(item: GoldQuestion, answer: Answer) -> bool:
 
 def score(item: GoldQuestion, answer: Answer) -> dict:
     cited_sources = {c.source for c in answer.citations}
+    exact, f1 = exact_and_f1(item, answer)
+    rank = retrieval_rank(item, answer) if item.answerable else None
     return {
+        "exact_match": exact,
+        "f1": round(f1, 4),
+        "retrieval_hit": (rank is not None) if item.answerable else None,
+        "reciprocal_rank": (1.0 / rank if rank else 0.0) if item.answerable else None,
         "correct": answer_correct(item, answer) if item.answerable else None,
         "citation_supported": citation_supported(item, answer) if item.answerable else None,
         "cites_right_article": (bool(cited_sources & set(item.sources)) if item.sources
@@ -112,9 +239,15 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(ordered[index], 3)
 
 
+def _average(values: Iterable[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return round(sum(kept) / len(kept), 4) if kept else None
+
+
 def summarise(records: list[dict]) -> dict:
     answerable = [r for r in records if r["answerable"]]
     unanswerable = [r for r in records if not r["answerable"]]
+    abstained = [r for r in records if r["scores"]["abstained"]]
     latencies = [r["seconds"] for r in records if r["seconds"] is not None]
     first_tokens = [r["first_token_seconds"] for r in records if r["first_token_seconds"]]
     return {
@@ -124,6 +257,12 @@ def summarise(records: list[dict]) -> dict:
         "citation_source_accuracy": _mean(r["scores"]["cites_right_article"] for r in records),
         "answered_rate": _mean(not r["scores"]["abstained"] for r in answerable),
         "abstention_accuracy": _mean(r["scores"]["abstention_correct"] for r in unanswerable),
+        # Of the questions it declined, the share that were really unanswerable.
+        "abstention_precision": _mean(not r["answerable"] for r in abstained),
+        "exact_match": _average(r["scores"]["exact_match"] for r in records),
+        "f1": _average(r["scores"]["f1"] for r in records),
+        "retrieval_hit_at_k": _mean(r["scores"]["retrieval_hit"] for r in answerable),
+        "retrieval_mrr": _average(r["scores"]["reciprocal_rank"] for r in answerable),
         "latency_p50": _percentile(latencies, 0.5),
         "latency_p95": _percentile(latencies, 0.95),
         "first_token_p50": _percentile(first_tokens, 0.5),
@@ -180,6 +319,52 @@ def run_evaluation(
         "by_kind": by_kind,
         "questions": records,
     }
+
+
+# ----- comparing with the last accepted run ---------------------------------------------------
+# Fractions compared with the baseline, and the questions each is computed over.
+COMPARED = {
+    "answer_accuracy": "answerable",
+    "citation_support": "answerable",
+    "abstention_accuracy": "unanswerable",
+    "f1": "all",
+    "retrieval_hit_at_k": "answerable",
+}
+LATENCY_TOLERANCE = 1.25  # p50 latency may grow by a quarter before it counts as a regression
+
+
+def compare(result: dict, baseline: dict) -> list[dict]:
+    """Each metric against the baseline; a drop beyond two standard errors is a regression."""
+    counts = {
+        "answerable": sum(1 for r in result["questions"] if r["answerable"]),
+        "unanswerable": sum(1 for r in result["questions"] if not r["answerable"]),
+        "all": len(result["questions"]),
+    }
+    rows = []
+    for metric, over in COMPARED.items():
+        now, before = result["summary"].get(metric), baseline.get("summary", {}).get(metric)
+        if now is None or before is None or not counts[over]:
+            continue
+        p = min(max(before, 0.05), 0.95)
+        noise = 2 * (p * (1 - p) / counts[over]) ** 0.5
+        rows.append({"metric": metric, "now": now, "baseline": before,
+                     "change": round(now - before, 4), "noise": round(noise, 4),
+                     "regression": now < before - noise})
+    now, before = result["summary"].get("latency_p50"), baseline.get("summary", {}).get("latency_p50")
+    if now is not None and before:
+        rows.append({"metric": "latency_p50", "now": now, "baseline": before,
+                     "change": round(now - before, 3), "noise": round(before * (LATENCY_TOLERANCE - 1), 3),
+                     "regression": now > before * LATENCY_TOLERANCE})
+    return rows
+
+
+def format_comparison(rows: list[dict]) -> str:
+    lines = [f"{'metric':22s} {'now':>7s} {'baseline':>9s} {'change':>8s}"]
+    for row in rows:
+        flag = "  REGRESSION" if row["regression"] else ""
+        lines.append(f"{row['metric']:22s} {row['now']:7.2f} {row['baseline']:9.2f} "
+                     f"{row['change']:+8.2f}{flag}")
+    return "\n".join(lines)
 
 
 def format_table(result: dict) -> str:

@@ -137,3 +137,12 @@ def test_a_paraphrase_that_changes_a_figure_is_not_supported(settings):
     reply = "Pakistan was one of nearly 70 countries at the meeting in Qatar [1]."
     answer = engine_with(settings, reply).ask("How many countries attended the conference in Qatar?")
     assert "70 countries at the meeting" not in answer.text
+
+
+def test_a_folder_with_one_short_article_answers(make_settings, tmp_path):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "note.txt").write_text("The bridge in Alton closed on Monday for repairs.\n", encoding="utf-8")
+    settings = make_settings(articles_dir=folder, data_dir=tmp_path / "one-data")
+    answer = ask("When did the bridge in Alton close?", settings=settings)
+    assert not answer.abstained and "Monday" in answer.citations[0].quote

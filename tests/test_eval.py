@@ -98,3 +98,67 @@ def test_a_gold_set_with_wrong_answers_scores_low(tmp_path):
     out = tmp_path / "wrong.json"
     assert _eval(tmp_path, "--dataset", str(_wrong_dataset(tmp_path)), "--out", str(out)).returncode == 0
     assert json.loads(out.read_text())["summary"]["answer_accuracy"] == 0.0
+
+
+def test_an_answer_listing_many_figures_is_not_counted_right():
+    item = GoldQuestion("How many countries attended?", ["45"], True, [], "factoid")
+    assert not answer_correct(item, _answer("Dozens, 45, 70 or 19 countries [1]."))
+    assert answer_correct(item, _answer("Nearly 45 countries attended on Dec. 19 [1]."))
+
+
+def test_exact_match_and_f1_follow_squad():
+    from qa.evaluation import exact_and_f1
+
+    item = GoldQuestion("Who?", ["Tahir Andrabi"], True, [], "factoid")
+    assert exact_and_f1(item, _answer("Tahir Andrabi [1]")) == (1.0, 1.0)
+    exact, f1 = exact_and_f1(item, _answer("The spokesperson is Tahir Andrabi [1]."))
+    assert exact == 0.0 and round(f1, 2) == 0.67  # "the" is dropped: 2 of 3 words match
+    assert exact_and_f1(item, _answer("Tahir Andrabi", abstained=True)) == (0.0, 0.0)
+    impossible = GoldQuestion("Who?", [], False, [], "unanswerable")
+    assert exact_and_f1(impossible, _answer("", abstained=True)) == (1.0, 1.0)
+
+
+def test_a_drop_beyond_noise_is_flagged_as_a_regression():
+    from qa.evaluation import compare
+
+    questions = [{"answerable": True}] * 50 + [{"answerable": False}] * 10
+    result = {"summary": {"answer_accuracy": 0.70, "citation_support": 0.79, "latency_p50": 9.0},
+              "questions": questions}
+    baseline = {"summary": {"answer_accuracy": 0.85, "citation_support": 0.80, "latency_p50": 4.0}}
+    flags = {row["metric"]: row["regression"] for row in compare(result, baseline)}
+    assert flags == {"answer_accuracy": True, "citation_support": False, "latency_p50": True}
+
+
+SQUAD = {
+    "version": "v2.0",
+    "data": [{
+        "title": "Harbour",
+        "paragraphs": [{
+            "context": "The harbour of Port Elin reopened on Monday after the storm. Fishermen said "
+                       "the storm destroyed 40 boats. The mayor, Ana Brill, promised new piers.",
+            "qas": [
+                {"id": "1", "question": "How many boats did the storm destroy?",
+                 "answers": [{"text": "40", "answer_start": 90}], "is_impossible": False},
+                {"id": "2", "question": "Who is the mayor of Port Elin?",
+                 "answers": [{"text": "Ana Brill", "answer_start": 111}], "is_impossible": False},
+                {"id": "3", "question": "What did the new piers cost?", "answers": [],
+                 "plausible_answers": [{"text": "piers", "answer_start": 140}], "is_impossible": True},
+            ],
+        }],
+    }],
+}
+
+
+def test_squad_json_runs_as_it_is_with_its_own_articles_and_store(tmp_path):
+    dataset = tmp_path / "squad.json"
+    dataset.write_text(json.dumps(SQUAD), encoding="utf-8")
+    out = tmp_path / "squad-result.json"
+    run = _eval(tmp_path, "--dataset", str(dataset), "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    result = json.loads(out.read_text())
+    kinds = [q["kind"] for q in result["questions"]]
+    assert kinds == ["factoid", "factoid", "unanswerable"]
+    assert result["summary"]["answer_accuracy"] == 1.0  # evidence mode quotes the sentences
+    assert result["summary"]["retrieval_hit_at_k"] == 1.0
+    written = list((tmp_path / "data" / "datasets").glob("squad-*/articles/*.txt"))
+    assert len(written) == 1 and "Ana Brill" in written[0].read_text()

@@ -63,11 +63,15 @@ def _parser() -> argparse.ArgumentParser:
     chat.set_defaults(run=_chat)
 
     evaluate = commands.add_parser("eval", help="score answers on a gold set")
-    evaluate.add_argument("--dataset", type=Path, help="JSONL gold set (default: the seed set)")
+    evaluate.add_argument("--dataset", type=Path,
+                          help="JSONL gold set or SQuAD v2.0 JSON (default: the seed gold set)")
     evaluate.add_argument("--out", type=Path, help="write every answer and score as JSON here")
     evaluate.add_argument("--min-accuracy", type=float, help="exit 1 if answer accuracy is below")
     evaluate.add_argument("--limit", type=int, help="only the first N questions")
     evaluate.add_argument("--kinds", help="comma-separated kinds to run (factoid,followup,...)")
+    evaluate.add_argument("--baseline", type=Path,
+                          help="results JSON of an earlier run to compare with (default: the "
+                          "checked-in run for the seed gold set)")
     evaluate.set_defaults(run=_eval)
     return parser
 
@@ -101,11 +105,11 @@ def _progress_bar(label: str):
     return show
 
 
-def _engine():
+def _engine(settings=None):
     from index.settings import load_settings
     from qa.answer import engine_for
 
-    engine = engine_for(load_settings())
+    engine = engine_for(settings or load_settings())
     report = engine.ensure_index()
     if report is not None and report.changed:
         print(f"index: {report.summary()}", file=sys.stderr)
@@ -153,11 +157,18 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from qa.evaluation import DatasetError, default_dataset, format_table, load_dataset, run_evaluation
+    from index.settings import load_settings
+    from qa.evaluation import (DatasetError, baseline_for, compare, default_dataset,
+                               format_comparison, format_table, is_squad, load_dataset,
+                               prepare_squad, run_evaluation)
 
+    settings = load_settings()
     dataset = args.dataset or default_dataset()
     try:
-        items = load_dataset(dataset)
+        if is_squad(dataset):
+            items, settings = prepare_squad(settings, dataset)
+        else:
+            items = load_dataset(dataset)
     except (OSError, DatasetError) as error:
         print(f"newsdesk: {error}", file=sys.stderr)
         return 2
@@ -166,7 +177,7 @@ def _eval(args: argparse.Namespace) -> int:
         items = [item for item in items if item.kind in wanted]
     if args.limit:
         items = items[: args.limit]
-    engine = _engine()
+    engine = _engine(settings)
     model = engine.model.info if engine.model else None
     print(f"Evaluating {len(items)} questions from {dataset} with "
           f"{f'{model.backend} model {model.name}' if model else 'no model (evidence mode)'}",
@@ -184,6 +195,16 @@ def _eval(args: argparse.Namespace) -> int:
     result["dataset"] = str(dataset)
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(format_table(result))
+    baseline_path = args.baseline or baseline_for(dataset, model.backend if model else "none")
+    if baseline_path and not (args.limit or args.kinds):
+        try:
+            baseline = json.loads(Path(baseline_path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            print(f"newsdesk: cannot read the baseline {baseline_path}: {error}", file=sys.stderr)
+        else:
+            result["comparison"] = {"baseline": str(baseline_path), "metrics": compare(result, baseline)}
+            print(f"\nAgainst {baseline_path}:")
+            print(format_comparison(result["comparison"]["metrics"]))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
