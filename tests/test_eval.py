@@ -75,6 +75,9 @@ def test_eval_writes_every_answer_and_a_summary(tmp_path):
     assert len(result["questions"]) == len(load_dataset(default_dataset()))
     assert set(result["by_kind"]) == {"factoid", "followup", "disagreement", "unanswerable"}
     assert "answer accuracy" in run.stdout
+    page = out.with_suffix(".html").read_text()
+    assert "<svg" in page and "Every answer" in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page  # offline
 
 
 def test_min_accuracy_turns_a_low_score_into_exit_1(tmp_path):

@@ -208,7 +208,11 @@ def _eval(args: argparse.Namespace) -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-        print(f"wrote {args.out}", file=sys.stderr)
+        from ui.report import write_report
+
+        report = args.out.with_suffix(".html")
+        write_report(result, report)
+        print(f"wrote {args.out} and {report}", file=sys.stderr)
     accuracy = result["summary"]["answer_accuracy"]
     if args.min_accuracy is not None and (accuracy or 0.0) < args.min_accuracy:
         print(f"newsdesk: answer accuracy {accuracy} is below --min-accuracy {args.min_accuracy}",
