@@ -8,6 +8,7 @@ what a user sees: the answer text (markers removed), its citations and `abstaine
 from __future__ import annotations
 
 import hashlib
+import string
 import json
 import re
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from index.settings import Settings
 from qa.answer import Answer, AnswerEngine
-from qa.citations import comparable, contains_phrase, numbers
+from qa.citations import contains_phrase, numbers
 
 KINDS = ("factoid", "followup", "disagreement", "unanswerable")
 
@@ -161,11 +162,14 @@ def _lists_other_figures(item: GoldQuestion, text: str) -> bool:
 
 _MARKERS = re.compile(r"\[\d+\]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = set(string.punctuation)
 
 
 def _squad_tokens(text: str) -> list[str]:
-    """SQuAD's normalisation: lower case, no punctuation, no articles, single spaces."""
-    return _ARTICLES.sub(" ", comparable(_MARKERS.sub(" ", text))).split()
+    """The official SQuAD v2 normalisation (lower case, punctuation deleted, articles dropped),
+    on the answer text without citation markers, so figures match the official script's."""
+    text = "".join(ch for ch in _MARKERS.sub(" ", text).lower() if ch not in _PUNCTUATION)
+    return _ARTICLES.sub(" ", text).split()
 
 
 def exact_and_f1(item: GoldQuestion, answer: Answer) -> tuple[float, float]:
@@ -270,15 +274,38 @@ def summarise(records: list[dict]) -> dict:
 
 
 # ----- running ---------------------------------------------------------------------------------
+def _key(question: str, history) -> str:
+    return json.dumps([question, [list(turn) for turn in history or []]], ensure_ascii=False)
+
+
 def run_evaluation(
     engine: AnswerEngine,
     items: list[GoldQuestion],
     progress: Callable[[int, int, dict], None] | None = None,
+    journal: Path | None = None,
 ) -> dict:
-    """Ask every question; return {"summary", "by_kind", "model", "questions": [...]}."""
+    """Ask every question; return {"summary", "by_kind", "model", "questions": [...]}.
+
+    With a `journal` (JSONL), each record is appended as it is scored and questions already in it
+    are not asked again: an interrupted run resumes where it stopped.
+    """
     engine.ensure_index()
+    done: dict[str, dict] = {}
+    if journal is not None and journal.exists():
+        for line in journal.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+                done[_key(record["question"], record["history"])] = record
+            except (ValueError, KeyError):
+                continue  # a line cut short by the interruption
     records = []
     for number, item in enumerate(items, start=1):
+        previous = done.get(_key(item.question, item.history))
+        if previous is not None:
+            records.append(previous)
+            if progress:
+                progress(number, len(items), previous)
+            continue
         started = time.perf_counter()
         answer = engine.ask(item.question, item.history or None)
         record = {
@@ -305,6 +332,9 @@ def run_evaluation(
             "scores": score(item, answer),
         }
         records.append(record)
+        if journal is not None:
+            with journal.open("a", encoding="utf-8") as stream:
+                stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         if progress:
             progress(number, len(items), record)
     by_kind = {

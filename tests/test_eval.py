@@ -115,7 +115,7 @@ def test_exact_match_and_f1_follow_squad():
     item = GoldQuestion("Who?", ["Tahir Andrabi"], True, [], "factoid")
     assert exact_and_f1(item, _answer("Tahir Andrabi [1]")) == (1.0, 1.0)
     exact, f1 = exact_and_f1(item, _answer("The spokesperson is Tahir Andrabi [1]."))
-    assert exact == 0.0 and round(f1, 2) == 0.67  # "the" is dropped: 2 of 3 words match
+    assert exact == 0.0 and round(f1, 2) == 0.67  # precision 2/4 ("the" dropped), recall 2/2
     assert exact_and_f1(item, _answer("Tahir Andrabi", abstained=True)) == (0.0, 0.0)
     impossible = GoldQuestion("Who?", [], False, [], "unanswerable")
     assert exact_and_f1(impossible, _answer("", abstained=True)) == (1.0, 1.0)
@@ -165,3 +165,19 @@ def test_squad_json_runs_as_it_is_with_its_own_articles_and_store(tmp_path):
     assert result["summary"]["retrieval_hit_at_k"] == 1.0
     written = list((tmp_path / "data" / "datasets").glob("squad-*/articles/*.txt"))
     assert len(written) == 1 and "Ana Brill" in written[0].read_text()
+
+
+def test_an_interrupted_run_resumes_without_asking_again(tmp_path):
+    out = tmp_path / "resumed.json"
+    journal = out.with_suffix(".partial.jsonl")
+    assert _eval(tmp_path, "--limit", "3", "--out", str(out)).returncode == 0
+    first = json.loads(out.read_text())["questions"]
+    assert not journal.exists()  # a complete run leaves no journal
+    # As if the run had been killed after two questions, one of them with a telltale answer.
+    planted = dict(first[0], answer="PLANTED")
+    journal.write_text(json.dumps(planted) + "\n" + json.dumps(first[1]) + "\n{cut sho", encoding="utf-8")
+    run = _eval(tmp_path, "--limit", "3", "--out", str(out), "--resume")
+    assert run.returncode == 0 and "Resuming" in run.stderr
+    again = json.loads(out.read_text())["questions"]
+    assert again[0]["answer"] == "PLANTED"  # taken from the journal, not asked again
+    assert [q["question"] for q in again] == [q["question"] for q in first]

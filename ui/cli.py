@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="JSONL gold set or SQuAD v2.0 JSON (default: the seed gold set)")
     evaluate.add_argument("--out", type=Path, help="write every answer and score as JSON here")
     evaluate.add_argument("--min-accuracy", type=float, help="exit 1 if answer accuracy is below")
+    evaluate.add_argument("--resume", action="store_true",
+                          help="continue an interrupted run with the same --out, skipping the "
+                          "questions it already answered")
     evaluate.add_argument("--limit", type=int, help="only the first N questions")
     evaluate.add_argument("--kinds", help="comma-separated kinds to run (factoid,followup,...)")
     evaluate.add_argument("--baseline", type=Path,
@@ -191,7 +194,14 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"  [{done}/{total}] {verdict:9s} {record['seconds']:5.1f}s  {record['question'][:70]}",
               file=sys.stderr, flush=True)
 
-    result = run_evaluation(engine, items, progress=show)
+    journal = args.out.with_suffix(".partial.jsonl") if args.out else None
+    if journal is not None and not args.resume:
+        journal.unlink(missing_ok=True)
+    elif journal is not None and journal.exists():
+        print(f"Resuming from {journal}", file=sys.stderr)
+    if journal is not None:
+        journal.parent.mkdir(parents=True, exist_ok=True)
+    result = run_evaluation(engine, items, progress=show, journal=journal)
     result["dataset"] = str(dataset)
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(format_table(result))
@@ -212,6 +222,8 @@ def _eval(args: argparse.Namespace) -> int:
 
         report = args.out.with_suffix(".html")
         write_report(result, report)
+        if journal is not None:
+            journal.unlink(missing_ok=True)  # the run is complete
         print(f"wrote {args.out} and {report}", file=sys.stderr)
     accuracy = result["summary"]["answer_accuracy"]
     if args.min_accuracy is not None and (accuracy or 0.0) < args.min_accuracy:
