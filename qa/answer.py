@@ -21,8 +21,8 @@ import numpy as np
 from index.build import IndexReport, article_files, build_index
 from index.settings import Settings, load_settings
 from index.store import PassageStore, StoredPassage
-from qa.citations import attach_citations, contains_phrase, numbers, split_claims
-from qa.disagreements import find_disagreements
+from qa.citations import attach_citations, contains_phrase, content_words, numbers, split_claims
+from qa.disagreements import find_disagreements, quantities
 from qa.llm import ChatModel, ModelUnavailable
 from qa.retrieval import Retrieval, retrieve
 
@@ -291,7 +291,7 @@ class AnswerEngine:
                 if (best >= 0 and similarities[row][best] >= MIN_CLAIM_SIMILARITY
                         and numbers(claim) - numbers(question) <= numbers(passages[best].text)):
                     attached[row] = (claim, [best])
-        if not any(kept for _, kept in attached):
+        if not any(kept for _, kept in attached) or not _answers_how_many(question, attached):
             answer.abstained = True
             answer.text = NOT_IN_ARTICLES
             answer.notice = ("The model's reply could not be tied to any passage of the "
@@ -319,6 +319,25 @@ class AnswerEngine:
         answer.mode = "extracted"
         answer.notice = notice
         return answer
+
+
+_HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:\S+\s+){0,2}\S+)", re.IGNORECASE)
+
+
+def _answers_how_many(question: str, attached: list[tuple[str, list[int]]]) -> bool:
+    """For "how many X" questions, whether a supported claim gives a quantity of X.
+
+    A restated nearby sentence with no such figure is not an answer, however well it is cited.
+    """
+    match = _HOW_MANY.search(question)
+    if not match:
+        return True
+    asked = content_words(match.group(1))
+    given = set()
+    for claim, kept in attached:
+        if kept:
+            given |= set(quantities(claim))
+    return not asked or bool(asked & given)
 
 
 def _turns(history: History) -> list[tuple[str, str]]:

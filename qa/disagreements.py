@@ -41,7 +41,7 @@ class FoundDisagreement:
     versions: tuple[tuple[int, str], ...]
 
 
-def _quantities(text: str) -> dict[str, str]:
+def quantities(text: str) -> dict[str, str]:
     """{stemmed noun: "nearly 45 countries"} for the quantities a sentence gives (longest kept)."""
     found: dict[str, str] = {}
     for match in _QUANTITY.finditer(text):
@@ -115,8 +115,8 @@ def find_disagreements(
             second = passages[j]
             if first.source == second.source:
                 continue
-            for noun, value_a in _quantities(first.text).items():
-                value_b = _quantities(second.text).get(noun)
+            for noun, value_a in quantities(first.text).items():
+                value_b = quantities(second.text).get(noun)
                 if value_b and noun in topic and not _same_value(value_a, value_b):
                     key = ("quantity", noun, *sorted((normalise(value_a), normalise(value_b))))
                     if key not in seen:

@@ -155,3 +155,15 @@ def test_a_rewrite_that_is_not_a_question_is_not_used(settings):
     history = [("Who is the spokesperson of Pakistan's Foreign Ministry?", "Tahir Andrabi [1].")]
     answer = engine.ask("What did he say about sending troops?", history)
     assert answer.standalone_question.endswith("What did he say about sending troops?")
+
+
+def test_how_many_answered_without_a_quantity_of_the_thing_asked_abstains(settings):
+    reply = "The international stabilization force is to be composed of troops from Muslim countries [1]."
+    answer = engine_with(settings, reply).ask("How many troops will Pakistan send to Gaza?")
+    assert answer.abstained
+
+
+def test_how_many_answered_with_the_quantity_is_kept(settings):
+    answer = engine_with(settings, "Nearly 45 countries attended [1].").ask(
+        "How many countries attended the conference in Qatar?")
+    assert not answer.abstained and "45" in answer.text
