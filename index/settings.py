@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         Path("~/.cache/newsdesk/models"),
         description="Assembled local model files, shared by every store.",
     )
+    chroma_url: str | None = Field(
+        None,
+        description="A Chroma server (http://host:port) instead of the embedded store; the "
+        "keyword index and manifest stay in NEWSDESK_DATA_DIR.",
+    )
     llm: Literal["local", "openai", "none"] = Field(
         "local",
         description="local: the bundled model; openai: OpenAI or any OpenAI-compatible server; "
@@ -81,7 +86,7 @@ class Settings(BaseSettings):
     llm_threads: int = Field(2, ge=1, description="CPU threads for the local model.")
     llm_context: int = Field(4096, ge=512, description="Context window of the local model.")
 
-    @field_validator("model", "openai_base_url", mode="before")
+    @field_validator("model", "openai_base_url", "chroma_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `.env.example` lists every key; an empty `KEY=` line means "use the default".

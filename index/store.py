@@ -115,9 +115,7 @@ class PassageStore:
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
-            client = chromadb.PersistentClient(
-                path=str(self.data_dir / "chroma"), settings=chroma_settings
-            )
+            client = self._client(chromadb, chroma_settings)
             if self.manifest.embedding_model not in ("", EMBEDDING_MODEL_ID):
                 # Vectors of two models cannot be compared: start the store again.
                 log.warning(
@@ -137,6 +135,23 @@ class PassageStore:
             raise
         except Exception as error:  # chromadb raises many kinds; the user needs one message
             raise StoreError(f"Cannot open the Chroma store in {self.data_dir}: {error}") from None
+
+    def _client(self, chromadb, chroma_settings):
+        url = self.settings.chroma_url
+        if not url:
+            return chromadb.PersistentClient(path=str(self.data_dir / "chroma"), settings=chroma_settings)
+        from urllib.parse import urlparse
+
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise StoreError(f"NEWSDESK_CHROMA_URL={url!r} is not an http(s)://host:port address")
+        try:
+            return chromadb.HttpClient(
+                host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https", settings=chroma_settings,
+            )
+        except Exception as error:  # connection refused, wrong protocol, ...
+            raise StoreError(f"The Chroma server at {url} could not be reached: {error}") from None
 
     def _drop_collection(self, client) -> None:
         try:
