@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     )
     llm_timeout: float = Field(60.0, gt=0, description="Seconds before a model call is given up.")
     host: str = "127.0.0.1"
+    auth: SecretStr | None = Field(
+        None,
+        description="Logins for the page, 'user:password' pairs separated by commas; required "
+        "when the page is served beyond loopback.",
+    )
     port: int = Field(7860, ge=1, le=65535)
 
     # Retrieval and answering; defaults calibrated on the gold set (see README, "Evaluation").
@@ -92,7 +97,7 @@ class Settings(BaseSettings):
         # `.env.example` lists every key; an empty `KEY=` line means "use the default".
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("openai_api_key", mode="before")
+    @field_validator("openai_api_key", "auth", mode="before")
     @classmethod
     def _blank_key_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -107,6 +112,23 @@ class Settings(BaseSettings):
     @property
     def model_files_dir(self) -> Path:
         return self.model_dir.expanduser()
+
+    @property
+    def logins(self) -> list[tuple[str, str]]:
+        """(user, password) pairs from NEWSDESK_AUTH; malformed pairs raise SettingsError."""
+        if self.auth is None:
+            return []
+        pairs = []
+        for item in self.auth.get_secret_value().split(","):
+            user, _, password = item.strip().partition(":")
+            if not user or not password:
+                raise SettingsError("NEWSDESK_AUTH: expected user:password pairs separated by commas")
+            pairs.append((user, password))
+        return pairs
+
+    @property
+    def serves_beyond_loopback(self) -> bool:
+        return self.host not in ("127.0.0.1", "localhost", "::1")
 
     @property
     def uploads_dir(self) -> Path:

@@ -24,12 +24,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def page_url(tmp_path, articles_dir):
+def _serve(tmp_path, articles_dir, **extra_env):
+    """Start `newsdesk chat` on a free port; yield its URL, stop it afterwards."""
     port = _free_port()
     env = dict(os.environ, NEWSDESK_ARTICLES_DIR=str(articles_dir),
                NEWSDESK_DATA_DIR=str(tmp_path / "data"), NEWSDESK_LLM="none",
-               NEWSDESK_PORT=str(port))
+               NEWSDESK_PORT=str(port), **extra_env)
     log = (tmp_path / "page.log").open("wb")
     server = subprocess.Popen([sys.executable, "-m", "ui.cli", "chat"], cwd=tmp_path, env=env,
                               stdout=log, stderr=subprocess.STDOUT)
@@ -44,9 +44,16 @@ def page_url(tmp_path, articles_dir):
             time.sleep(0.5)
     else:
         pytest.fail("the page did not come up in 120 s:\n" + (tmp_path / "page.log").read_text())
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture
+def page_url(tmp_path, articles_dir):
+    yield from _serve(tmp_path, articles_dir)
 
 
 @pytest.fixture
@@ -87,3 +94,22 @@ def test_page_answers_with_the_quoted_source_and_abstains_off_topic(page_url, br
 
     page.locator("#nd-new-chat").click()
     expect(page.locator('[data-testid="bot"]')).to_have_count(0, timeout=10_000)
+
+
+def test_the_page_asks_for_a_login_when_one_is_set(tmp_path, articles_dir):
+    for url in _serve(tmp_path, articles_dir, NEWSDESK_AUTH="reader:s3cret"):
+        with httpx.Client(base_url=url, timeout=10) as client:
+            assert client.get("config").status_code == 401
+            assert client.post("login", data={"username": "reader", "password": "wrong"}).status_code != 200
+            assert client.post("login", data={"username": "reader", "password": "s3cret"}).status_code == 200
+            assert client.get("config").status_code == 200
+        assert "s3cret" not in (tmp_path / "page.log").read_text()
+
+
+def test_serving_beyond_loopback_without_a_login_is_refused(tmp_path, articles_dir):
+    env = dict(os.environ, NEWSDESK_ARTICLES_DIR=str(articles_dir), NEWSDESK_LLM="none",
+               NEWSDESK_DATA_DIR=str(tmp_path / "data"), NEWSDESK_HOST="0.0.0.0")
+    run = subprocess.run([sys.executable, "-m", "ui.cli", "chat"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "NEWSDESK_AUTH" in run.stderr

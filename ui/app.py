@@ -16,7 +16,7 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
 import gradio as gr  # noqa: E402
 
-from index.settings import Settings  # noqa: E402
+from index.settings import Settings, SettingsError  # noqa: E402
 from index.store import StoredPassage  # noqa: E402
 from qa.answer import Answer, AnswerEngine, engine_for  # noqa: E402
 
@@ -140,6 +140,12 @@ def build_page(settings: Settings) -> gr.Blocks:
 
 def serve(settings: Settings) -> None:
     """Index what changed, start the model in the background, and serve the page."""
+    logins = settings.logins
+    if settings.serves_beyond_loopback and not logins:
+        raise SettingsError(
+            f"NEWSDESK_HOST={settings.host} serves the page beyond this machine: set NEWSDESK_AUTH "
+            "(user:password pairs) so that only your readers can use it."
+        )
     engine = engine_for(settings)
     report = engine.ensure_index()
     if report is not None:
@@ -152,7 +158,8 @@ def serve(settings: Settings) -> None:
     page.queue(default_concurrency_limit=8)
     print(f"newsdesk: chat at http://{settings.host}:{settings.port}", flush=True)
     page.launch(server_name=settings.host, server_port=settings.port, inbrowser=False,
-                show_error=False, css=CSS, footer_links=[])
+                show_error=False, css=CSS, footer_links=[], auth=logins or None,
+                auth_message="newsdesk: sign in to ask about the articles.")
 
 
 def _warm_up(engine: AnswerEngine) -> None:
