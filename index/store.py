@@ -250,15 +250,6 @@ class PassageStore:
                 return rows
             offset += page
 
-    def get_passages(self, passage_ids: list[str]) -> dict[str, StoredPassage]:
-        if not passage_ids:
-            return {}
-        batch = self._collection.get(ids=passage_ids, include=["documents", "metadatas"])
-        return {
-            passage_id: _stored(passage_id, text, meta, 0.0)
-            for passage_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"])
-        }
-
     def get_passages_with_vectors(self, passage_ids: list[str]) -> dict[str, tuple[StoredPassage, list[float]]]:
         if not passage_ids:
             return {}

@@ -103,11 +103,16 @@ def _prompt(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _example_turns() -> tuple[dict[str, str], ...]:
-    """Worked examples as earlier chat turns (user, assistant, ...), from answer_examples.txt."""
+def _fixed_prefix() -> tuple[dict[str, str], ...]:
+    """The system prompt and the worked examples (answer_examples.txt) as earlier chat turns.
+
+    Every model call starts with exactly these messages: llama.cpp keeps them evaluated, so an
+    answer, a follow-up rewrite or the warm-up reads only what comes after them.
+    """
     parts = [part.strip() for part in _prompt("answer_examples").split("\n---\n")]
     roles = ("user", "assistant")
-    return tuple({"role": roles[i % 2], "content": part} for i, part in enumerate(parts))
+    return ({"role": "system", "content": _prompt("answer_system")},
+            *({"role": roles[i % 2], "content": part} for i, part in enumerate(parts)))
 
 
 class AnswerEngine:
@@ -228,35 +233,27 @@ class AnswerEngine:
         turns = _turns(history)
         if not turns:
             return question, None
+        # Without a usable rewrite, retrieval still sees what the conversation was about.
+        with_context = f"{turns[-1][0]} {question}"
         if self.model is None:
-            # Without a model, retrieval still sees what the conversation was about.
-            return f"{turns[-1][0]} {question}", None
+            return with_context, None
         conversation = "\n".join(f"Q: {q}\nA: {_MARKERS.sub('', a)[:300]}" for q, a in turns)
-        # The answers' fixed prefix (system prompt and examples) first: llama.cpp keeps it
-        # evaluated, so neither this call nor the answer after it reads it again.
-        messages = [
-            {"role": "system", "content": _prompt("answer_system")},
-            *_example_turns(),
-            {"role": "user", "content": _prompt("rewrite").format(
-                conversation=conversation, question=question)},
-        ]
+        messages = [*_fixed_prefix(), {"role": "user", "content": _prompt("rewrite").format(
+            conversation=conversation, question=question)}]
         try:
             rewritten = self.model.complete(messages, max_tokens=60).strip().strip('"').splitlines()
         except ModelUnavailable as error:
-            return f"{turns[-1][0]} {question}", str(error)
+            return with_context, str(error)
         # The model sometimes answers instead of rewriting, or copies an article tag "(A)".
         candidate = re.sub(r"\s*\([A-Z]\)\s*", " ", rewritten[0] if rewritten else "").strip()
         if (not candidate.endswith("?") or len(candidate) > 400
                 or _ABSTAIN_REPLY.search(candidate)):
-            return f"{turns[-1][0]} {question}", None
+            return with_context, None
         return candidate, None
 
     def _messages(self, question: str, passages: list[StoredPassage]) -> list[dict[str, str]]:
-        # Fixed system prompt and worked examples first: llama.cpp keeps them evaluated, so only
-        # the passages and the question are read anew for each answer.
         return [
-            {"role": "system", "content": _prompt("answer_system")},
-            *_example_turns(),
+            *_fixed_prefix(),
             {"role": "user", "content": _prompt("answer_user").format(
                 passages=_numbered(passages), question=question)},
         ]
@@ -282,13 +279,16 @@ class AnswerEngine:
             return answer
         claims = split_claims(reply)
         passages = retrieval.passages
-        similarities = self._similarities([c.text for c in claims], passages)
         attached = attach_citations(claims, [p.text for p in passages], question)
+        uncited = [claim for claim, kept in attached if not kept]
+        similarities = self._similarities(uncited, retrieval) if uncited else None
         for row, (claim, kept) in enumerate(attached):
-            if not kept:  # words differ: accept a close paraphrase by embedding similarity,
-                # but never one that changes a figure ("45" and "dozens" embed alike).
-                best = int(np.argmax(similarities[row])) if len(passages) else -1
-                if (best >= 0 and similarities[row][best] >= MIN_CLAIM_SIMILARITY
+            if not kept and similarities is not None and passages:
+                # Words differ: accept a close paraphrase by embedding similarity, but never one
+                # that changes a figure ("45" and "dozens" embed alike).
+                scores = similarities[uncited.index(claim)]
+                best = int(np.argmax(scores))
+                if (scores[best] >= MIN_CLAIM_SIMILARITY
                         and numbers(claim) - numbers(question) <= numbers(passages[best].text)):
                     attached[row] = (claim, [best])
         if not any(kept for _, kept in attached) or not _answers_how_many(question, attached):
@@ -300,11 +300,14 @@ class AnswerEngine:
         answer.abstained = False
         return _with_disagreements(answer, attached, passages, question)
 
-    def _similarities(self, claims: list[str], passages: list[StoredPassage]) -> np.ndarray:
-        if not claims or not passages:
-            return np.zeros((len(claims), len(passages)))
-        vectors = self.store.embedding_model.embed(claims + [p.text for p in passages])
-        return vectors[: len(claims)] @ vectors[len(claims) :].T
+    def _similarities(self, claims: list[str], retrieval: Retrieval) -> np.ndarray:
+        """Cosine of each claim to each retrieved passage; passage vectors come from the store."""
+        ids = [p.passage_id for p in retrieval.passages]
+        stored = self.store.get_passages_with_vectors(ids)
+        passage_vectors = np.array([stored[i][1] for i in ids if i in stored], dtype=np.float32)
+        if len(passage_vectors) != len(ids):  # the article changed meanwhile: embed afresh
+            passage_vectors = self.store.embedding_model.embed([p.text for p in retrieval.passages])
+        return self.store.embedding_model.embed(claims) @ passage_vectors.T
 
     def _extracted(self, answer: Answer, retrieval: Retrieval, notice: str) -> Answer:
         """Evidence mode: the most relevant sentences, quoted and cited."""

@@ -131,9 +131,8 @@ def baseline_for(dataset: Path, backend: str) -> Path | None:
 
 
 # ----- scoring ---------------------------------------------------------------------------------
-def contains(text: str, expected: str) -> bool:
-    """Whether `expected` appears in `text` as whole words, after normalising both."""
-    return contains_phrase(text, expected)
+# Whether an expected answer appears in a text as whole words, after normalising both.
+contains = contains_phrase
 
 
 def answer_correct(item: GoldQuestion, answer: Answer) -> bool:

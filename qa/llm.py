@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import httpx
@@ -40,16 +41,15 @@ class ChatModel:
         self.timeout = settings.llm_timeout
         self._client = None
         self._client_lock = threading.Lock()
-        # One local model serves one request at a time; waiting here keeps answers from mixing
-        # and lets requests queue in arrival order (threading.Lock is FIFO in CPython's futex).
+        # One local model serves one request at a time; waiting here keeps answers from mixing.
+        # (Waiters are not guaranteed first-come, first-served: fair queueing is still to do.)
         self._generation_lock = threading.Lock()
+        self._server = None
         if settings.llm == "openai":
             backend = "endpoint" if settings.openai_base_url else "openai"
             self.info = ModelInfo(backend, settings.model_name, settings.openai_base_url)
-            self._server = None
         else:
             self.info = ModelInfo("local", settings.model_name, None)
-            self._server = None
 
     # ----- state for the page ---------------------------------------------------------------
     def state(self) -> tuple[str, str | None]:
@@ -70,7 +70,7 @@ class ChatModel:
         import openai
 
         client = self._ensure_client()
-        with self._generation_lock if self.info.backend == "local" else _NoLock():
+        with self._generation_lock if self.info.backend == "local" else nullcontext():
             try:
                 stream = client.chat.completions.create(
                     model=self.info.name,
@@ -175,10 +175,3 @@ class ChatModel:
             return "(local llama.cpp server)"
         return self.settings.openai_base_url or "api.openai.com"
 
-
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
