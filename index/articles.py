@@ -22,7 +22,7 @@ class ArticleError(ValueError):
 class Article:
     """One article as newsdesk indexes it."""
 
-    source: str  # its id: the path relative to the folder it was found in ("uploads/x.txt" for uploads)
+    source: str  # its id: the path relative to the folder it was found in (".uploads/x.txt" for uploads)
     path: Path
     text: str  # what offsets index
     title: str

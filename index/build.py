@@ -17,7 +17,9 @@ from index.passages import split_passages
 from index.settings import Settings
 from index.store import ArticleRecord, PassageStore, StoredPassage
 
-UPLOADS_PREFIX = "uploads/"
+# Upload ids start with a hidden folder name, which no article of the folder can have (hidden
+# files and folders are skipped there): an articles subfolder "uploads/" cannot collide with them.
+UPLOADS_PREFIX = ".uploads/"
 # Articles are embedded in groups of about this many passages: large enough to batch well.
 GROUP_PASSAGES = 256
 
@@ -67,8 +69,9 @@ def article_path(settings: Settings, source: str) -> Path:
         base, relative = settings.uploads_dir, source[len(UPLOADS_PREFIX) :]
     else:
         base, relative = settings.articles_dir, source
+    hidden = any(part.startswith(".") for part in Path(relative).parts)
     path = (base / relative).resolve()
-    if base.resolve() not in path.parents or not path.is_file():
+    if hidden or base.resolve() not in path.parents or not path.is_file():
         raise ArticleError(f"No article {source!r} in {base}")
     return path
 
