@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         description="Best passage's cosine similarity below which the articles are taken not to "
         "hold the answer.",
     )
+    min_question_coverage: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="Share of the question's words (weighted by rarity) the cited passages must "
+        "mention for an answer to be shown.",
+    )
     verify_answers: bool = Field(
         False,
         description="Ask the model to confirm its answer from the passages (a few tokens more). "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import threading
@@ -295,6 +296,24 @@ class PassageStore:
         with self._keyword_lock:
             hits = retriever.retrieve(QueryBundle(query_str=query))
         return [(hit.node.node_id, float(hit.score or 0.0)) for hit in hits if (hit.score or 0) > 0]
+
+    def word_rarity(self, words: set[str]) -> dict[str, float]:
+        """Inverse document frequency of each stemmed word over the stored passages.
+
+        Read from the BM25 index, which has already counted them: a word no passage has gets
+        the highest rarity, a word in every passage almost none.
+        """
+        retriever = self._keyword_index()
+        if retriever is None:
+            return {word: 1.0 for word in words}
+        model = retriever.bm25
+        total, indptr, vocabulary = model.scores["num_docs"], model.scores["indptr"], model.vocab_dict
+        rarity = {}
+        for word in words:
+            index = vocabulary.get(word)
+            frequency = 0 if index is None else int(indptr[index + 1] - indptr[index])
+            rarity[word] = math.log((total + 1) / (frequency + 0.5))
+        return rarity
 
     def _keyword_index(self):
         if self._keyword_retriever is None and (self.keyword_dir / "params.index.json").exists():

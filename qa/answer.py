@@ -21,7 +21,10 @@ import numpy as np
 from index.build import IndexReport, article_files, build_index
 from index.settings import Settings, load_settings
 from index.store import PassageStore, StoredPassage
-from qa.citations import attach_citations, contains_phrase, content_words, numbers, split_claims
+from qa.citations import (
+    Claim, attach_citations, contains_phrase, content_words, numbers, question_coverage, question_words,
+    split_claims,
+)
 from qa.disagreements import find_disagreements, quantities
 from qa.llm import ChatModel, ModelUnavailable
 from qa.retrieval import Retrieval, retrieve
@@ -38,6 +41,9 @@ _MARKERS = re.compile(r"\s*\[\d+\]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Claims and passages this similar (cosine) support each other even when their words differ.
 MIN_CLAIM_SIMILARITY = 0.72
+# Two single words this similar are taken as the same thing said otherwise ("problems" and
+# "issues" 0.88, "minister" and "ministry" 0.81); "attended" and "participated" (0.62) are not.
+MIN_WORD_SIMILARITY = 0.75
 
 History = Sequence[tuple[str, str]] | Sequence[Sequence[str]]
 
@@ -199,7 +205,7 @@ class AnswerEngine:
 
         if self.model is None:
             answer = self._extracted(answer, retrieval, notice or "No language model is configured "
-                                     "(NEWSDESK_LLM=none): these are the most relevant sentences.")
+                                     "(NEWSDESK_LLM=none).")
         else:
             reply = ""
             try:
@@ -212,9 +218,7 @@ class AnswerEngine:
                     reply = self._verified(standalone, retrieval.passages, reply)
                 answer = self._checked(answer, reply, retrieval, standalone)
             except ModelUnavailable as error:
-                answer = self._extracted(
-                    answer, retrieval, f"{error} Showing the most relevant sentences instead."
-                )
+                answer = self._extracted(answer, retrieval, str(error))
         answer.seconds = time.perf_counter() - started
         yield answer
 
@@ -277,7 +281,7 @@ class AnswerEngine:
             answer.abstained = True
             answer.text = NOT_IN_ARTICLES
             return answer
-        claims = split_claims(reply)
+        claims = _sentence_citations(split_claims(reply), retrieval.passages)
         passages = retrieval.passages
         attached = attach_citations(claims, [p.text for p in passages], question)
         uncited = [claim for claim, kept in attached if not kept]
@@ -297,8 +301,44 @@ class AnswerEngine:
             answer.notice = ("The model's reply could not be tied to any passage of the "
                              f"articles, so it is not shown: “{_shorten(reply, 160)}”")
             return answer
+        # The question is judged against what the model read around each cited sentence.
+        cited = {index for _, kept in attached for index in kept}
+        read = [i for block in _blocks(passages) if cited & set(block) for i in block]
+        missing = self._unmentioned(answer.question, question, [passages[i] for i in read])
+        if missing is not None:
+            answer.abstained = True
+            answer.text = NOT_IN_ARTICLES
+            answer.notice = (f"The passages the model cited do not mention {_listed(missing)}, so "
+                             f"its reply is not shown: “{_shorten(reply, 160)}”")
+            return answer
         answer.abstained = False
         return _with_disagreements(answer, attached, passages, question)
+
+    def _unmentioned(
+        self, asked: str, standalone: str, evidence: list[StoredPassage]
+    ) -> list[str] | None:
+        """The question's words the evidence lacks, when it lacks too much of what was asked.
+
+        A follow-up is judged by its rewrite or by its own words, whichever the evidence covers
+        better: a rewrite that failed may carry words of an earlier question.
+        """
+        texts = [p.text for p in evidence]
+        best: tuple[float, list[str]] | None = None
+        for question in dict.fromkeys((standalone, asked)):
+            rarity = self.store.word_rarity(set(question_words(question)))
+            found = question_coverage(question, texts, rarity, self._said_otherwise)
+            if best is None or found[0] > best[0]:
+                best = found
+        assert best is not None
+        coverage, missing = best
+        return missing if coverage < self.settings.min_question_coverage else None
+
+    def _said_otherwise(self, words: list[str], evidence_words: list[str]) -> set[str]:
+        """The question's words that a word of the evidence says otherwise ("troops" for
+        "soldiers"), by the embedding model's similarity of the two words alone."""
+        vectors = self.store.embedding_model.embed(words + evidence_words)
+        similarity = vectors[: len(words)] @ vectors[len(words) :].T
+        return {word for word, row in zip(words, similarity) if row.max() >= MIN_WORD_SIMILARITY}
 
     def _similarities(self, claims: list[str], retrieval: Retrieval) -> np.ndarray:
         """Cosine of each claim to each retrieved passage; passage vectors come from the store."""
@@ -309,11 +349,17 @@ class AnswerEngine:
             passage_vectors = self.store.embedding_model.embed([p.text for p in retrieval.passages])
         return self.store.embedding_model.embed(claims) @ passage_vectors.T
 
-    def _extracted(self, answer: Answer, retrieval: Retrieval, notice: str) -> Answer:
-        """Evidence mode: the most relevant sentences, quoted and cited."""
+    def _extracted(self, answer: Answer, retrieval: Retrieval, reason: str) -> Answer:
+        """Evidence mode: the most relevant sentences, quoted and cited; `reason` says why."""
         # Passages come ranked by meaning and by the question's words; keep the close seconds.
         top = retrieval.relevance[0] if retrieval.relevance else 0.0
         chosen = [p for p, r in zip(retrieval.passages, retrieval.relevance) if r >= top - 0.15][:2]
+        missing = self._unmentioned(answer.question, retrieval.query, chosen) if chosen else None
+        notice = f"{reason.rstrip('.')}: these are the most relevant sentences."
+        if missing is not None:
+            notice = (f"{reason.rstrip('.')}, and the most relevant sentences do not mention "
+                      f"{_listed(missing)}.")
+            chosen = []
         attached = [(_quoted(p.text), [retrieval.passages.index(p)]) for p in chosen]
         answer.abstained = not chosen
         answer = _with_disagreements(answer, attached, retrieval.passages, retrieval.query)
@@ -364,14 +410,41 @@ def _leans_on_conversation(question: str) -> bool:
     return bool(_DEPENDENT.search(question)) or len(question.split()) <= 3
 
 
+def _blocks(passages: list[StoredPassage]) -> list[list[int]]:
+    """Retrieved sentences grouped as the model reads them: consecutive sentences of one article
+    make one numbered passage, in article order, so "Among them, around 19 countries..." comes
+    with the sentence that says among whom. Blocks keep the rank of their best sentence."""
+    order = sorted(range(len(passages)), key=lambda i: (passages[i].source, passages[i].ordinal))
+    blocks: list[list[int]] = []
+    for index in order:
+        previous = passages[blocks[-1][-1]] if blocks else None
+        if (previous is not None and previous.source == passages[index].source
+                and passages[index].ordinal == previous.ordinal + 1):
+            blocks[-1].append(index)
+        else:
+            blocks.append([index])
+    return sorted(blocks, key=min)
+
+
 def _numbered(passages: list[StoredPassage]) -> str:
     # A letter per article instead of its title: every prompt token costs ~20 ms on 2 cores.
     letters: dict[str, str] = {}
     lines = []
-    for number, passage in enumerate(passages, start=1):
-        letter = letters.setdefault(passage.source, chr(ord("A") + len(letters) % 26))
-        lines.append(f"[{number}] ({letter}) {passage.text}")
+    for number, block in enumerate(_blocks(passages), start=1):
+        source = passages[block[0]].source
+        letter = letters.setdefault(source, chr(ord("A") + len(letters) % 26))
+        lines.append(f"[{number}] ({letter}) " + " ".join(passages[i].text for i in block))
     return "\n".join(lines)
+
+
+def _sentence_citations(claims: list[Claim], passages: list[StoredPassage]) -> list[Claim]:
+    """Claims citing the sentences of the blocks they cite: the check then keeps the sentences
+    that support each claim, so a citation quotes one sentence, not the block."""
+    blocks = _blocks(passages)
+    return [
+        Claim(claim.text, tuple(i + 1 for n in claim.cited if 1 <= n <= len(blocks) for i in blocks[n - 1]))
+        for claim in claims
+    ]
 
 
 def _with_disagreements(
@@ -451,6 +524,11 @@ def _render(
         body = body[:-1] if end else body
         sentences.append(f"{body} {markers}{end}" if markers else f"{body}{end}")
     return " ".join(sentences), citations
+
+
+def _listed(words: list[str]) -> str:
+    quoted = [f"“{word}”" for word in words[:4]]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def _quoted(text: str) -> str:

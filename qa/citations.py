@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -130,3 +131,65 @@ def attach_citations(
                 kept = [best]
         result.append((claim.text, kept))
     return result
+
+
+def question_coverage(
+    question: str,
+    evidence: list[str],
+    rarity: dict[str, float],
+    related: Callable[[list[str], list[str]], set[str]] | None = None,
+) -> tuple[float, list[str]]:
+    """How much of what the question is about the evidence mentions, weighted by word rarity.
+
+    Returns the share (0 to 1) and the question's words the evidence lacks. A reply that cites
+    passages about something else ("What did Egypt's foreign minister say?" answered from a
+    sentence about Pakistan's Foreign Ministry) covers little of its question, however well the
+    passages support the reply's own words. Names count double: a passage that has the question's
+    names but other verbs is usually a paraphrase ("attended a conference" / "participated in a
+    meeting"), one without them is about something else. `related(words, evidence_words)` may
+    accept some missing common words as said otherwise ("problems" / "issues").
+    """
+    asked = question_words(question)
+    if not asked:
+        return 1.0, []
+    present = set().union(*(content_words(text) for text in evidence)) if evidence else set()
+    names = {stem for stem, word in asked.items() if word[:1].isupper()}
+    weight = {stem: max(rarity.get(stem, 1.0), 0.1) * (2 if stem in names else 1) for stem in asked}
+    missing = {stem: word for stem, word in asked.items() if stem not in present}
+    common = [word for stem, word in missing.items() if stem not in names]
+    if related and common and evidence:
+        evidence_words = sorted({w for text in evidence for w in re.findall(r"[a-z]{3,}", normalise(text))
+                                 if w not in _STOPWORDS})
+        said_otherwise = related(common, evidence_words)
+        missing = {stem: word for stem, word in missing.items() if word not in said_otherwise}
+    covered = sum(weight[stem] for stem in asked if stem not in missing)
+    return covered / sum(weight.values()), list(missing.values())
+
+
+def question_words(question: str) -> dict[str, str]:
+    """{stem: the word as asked} for the question's content words, answer-type words left out.
+
+    The question's first word keeps its capital only if it is not a question word.
+    """
+    found: dict[str, str] = {}
+    for position, word in enumerate(re.findall(r"[\w'’-]+", question)):
+        word = word.strip("'’-")
+        if word.endswith(("'s", "’s")):
+            word = word[:-2]
+        if position == 0:
+            word = word.lower()
+        for stem in content_words(word):
+            if stem not in answer_type_words() and stem not in found:
+                found[stem] = word
+    return found
+
+
+@lru_cache(maxsize=1)
+def answer_type_words() -> frozenset[str]:
+    """Words that say what kind of answer is wanted ("which country", "on what date"), not what
+    the question is about: a passage that answers need not repeat them."""
+    return frozenset(content_words(
+        "date day days year month time kind type sort name names article articles quote quoted "
+        "describe described many much body city country countries number role task stand stands "
+        "happen happened thing things two three called call mean means"
+    ))

@@ -86,17 +86,52 @@ def _differing_wording(first: str, second: str, topic: set[str]) -> list[tuple[s
             continue  # one telling only adds words: not a disagreement
         if max(a1 - a0, b1 - b0) > MAX_VERSION_WORDS:
             continue
+        # Both versions must be about what was asked: on a topic word, or within three words of one.
+        near_a = content_words(" ".join(w for w, _, _ in words_a[max(0, a0 - 3) : a1 + 3]))
+        near_b = content_words(" ".join(w for w, _, _ in words_b[max(0, b0 - 3) : b1 + 3]))
+        around_a, around_b = _around(stems_a, a0, a1), _around(stems_b, b0, b1)
+        a0, a1 = _trimmed(stems_a, a0, a1, around_b)
+        b0, b1 = _trimmed(stems_b, b0, b1, around_a)
+        if a0 >= a1 or b0 >= b1:
+            continue
         text_a = first[words_a[a0][1] : words_a[a1 - 1][2]].strip("[]()“”\"',.;: ")
         text_b = second[words_b[b0][1] : words_b[b1 - 1][2]].strip("[]()“”\"',.;: ")
         content_a, content_b = content_words(text_a), content_words(text_b)
         if not content_a or not content_b or content_a == content_b:
             continue
-        # Both versions must be about what was asked: on a topic word, or within three words of one.
-        near_a = content_words(" ".join(w for w, _, _ in words_a[max(0, a0 - 3) : a1 + 3]))
-        near_b = content_words(" ".join(w for w, _, _ in words_b[max(0, b0 - 3) : b1 + 3]))
-        if near_a & topic and near_b & topic:
+        # A difference of wording is shown only when the answer or the question uses the words
+        # themselves: "firm up" / "strengthen" matters to "what will it allow them to do?", not
+        # to every answer drawn from the same quote.
+        if near_a & topic and near_b & topic and (content_a | content_b) & topic:
             pairs.append((text_a, text_b))
     return pairs
+
+
+# Words a version does not start or end with ("Peace Council [and]" is "Peace Council"); not all
+# stop words, since "firm up" is not "firm".
+_EDGE_WORDS = frozenset("a an the and or but to of in on at for that which who is are was were be".split())
+
+
+def _around(stems: list[str], start: int, end: int) -> set[str]:
+    """Words just before and after a span that the span itself does not have."""
+    return set(stems[max(0, start - 2) : start] + stems[end : end + 2]) - set(stems[start:end])
+
+
+def _trimmed(stems: list[str], start: int, end: int, other: set[str]) -> tuple[int, int]:
+    """The span without edge words that are stop words or that the other telling has just around
+    its own version.
+
+    "border peace, announcing" against "announce the Peace Council [and]" becomes "border peace"
+    and "Peace Council": the versions are what differs, not the words around it.
+    """
+    def spare(stem: str) -> bool:
+        return stem in _EDGE_WORDS or stem in other
+
+    while start < end and spare(stems[start]):
+        start += 1
+    while end > start and spare(stems[end - 1]):
+        end -= 1
+    return start, end
 
 
 def _same_value(a: str, b: str) -> bool:

@@ -167,3 +167,66 @@ def test_how_many_answered_with_the_quantity_is_kept(settings):
     answer = engine_with(settings, "Nearly 45 countries attended [1].").ask(
         "How many countries attended the conference in Qatar?")
     assert not answer.abstained and "45" in answer.text
+
+
+def test_reply_citing_passages_about_someone_else_is_withheld(settings):
+    # The cited sentence supports the reply's words, but says nothing of Egypt or Miami.
+    reply = "Foreign Ministry spokesperson Tahir Andrabi said Pakistan had not yet decided [1]."
+    answer = engine_with(settings, reply).ask("What did Egypt's foreign minister say in Miami?")
+    assert answer.abstained and answer.citations == []
+    assert "“Egypt”" in answer.notice and "“Miami”" in answer.notice
+
+
+def test_paraphrased_question_with_its_names_in_the_passage_is_answered(settings):
+    # "attended the conference" is "participated in a meeting" in the cited sentence.
+    answer = engine_with(settings, "Nearly 45 countries took part [1].").ask(
+        "How many countries attended the conference in Qatar?")
+    assert not answer.abstained and "45" in answer.text
+
+
+def test_question_coverage_weighs_rare_words_and_names():
+    from qa.citations import question_coverage
+
+    evidence = ["Pakistan's Foreign Ministry spokesperson said the talks were exploratory."]
+    rarity = {"egypt": 3.0, "foreign": 1.0, "minist": 2.0, "miami": 3.0}
+    share, missing = question_coverage("What did Egypt's foreign minister say in Miami?", evidence, rarity)
+    # Names count double: Egypt 6 + Miami 6 + minister 2 of 15 are missing.
+    assert share == 1 / 15 and missing == ["Egypt", "minister", "Miami"]
+    said_otherwise = lambda words, evidence_words: {"minister"}  # noqa: E731
+    share, missing = question_coverage("What did Egypt's foreign minister say in Miami?", evidence,
+                                       rarity, said_otherwise)
+    assert share == 3 / 15 and missing == ["Egypt", "Miami"]
+    share, missing = question_coverage("On what date did the Foreign Ministry spokesperson describe the talks?", evidence, rarity)
+    assert share == 1.0 and missing == []  # "date" says what is wanted, not what about
+
+
+def test_consecutive_sentences_reach_the_model_together_but_are_cited_one_by_one(settings):
+    from qa.answer import _blocks, _numbered
+    from index.store import StoredPassage
+
+    def sentence(source, ordinal, text):
+        return StoredPassage(f"{source}#{ordinal}", source, ordinal, ordinal * 100, ordinal * 100 + len(text),
+                             text, source, None, None)
+
+    passages = [sentence("b.txt", 15, "Among them, around 19 countries are ready to help."),
+                sentence("a.txt", 3, "Rubio spoke on Friday."),
+                sentence("b.txt", 14, "The State Department contacted more than 70 countries.")]
+    assert _blocks(passages) == [[2, 0], [1]]
+    assert _numbered(passages).splitlines() == [
+        "[1] (A) The State Department contacted more than 70 countries. Among them, around 19 "
+        "countries are ready to help.",
+        "[2] (B) Rubio spoke on Friday.",
+    ]
+
+    # In the seeds the same two sentences are neighbours: the model cites the block, the answer
+    # quotes the one sentence that holds the figure.
+    question = "How many of the countries the State Department contacted are ready to help?"
+    answer = engine_with(settings, "Around 19 countries are ready to help [1].").ask(question)
+    assert not answer.abstained
+    assert [c.quote for c in answer.citations] == [
+        "Among them, around 19 countries have so far declared themselves ready to help by providing "
+        "troops, logistics or equipment, with the deployment to Gaza potentially beginning as early "
+        "as next month."]
+    engine = engine_with(settings, "")
+    prompt = engine._messages(question, answer.passages)[-1]["content"]
+    assert "more than 70 countries to request either troop contributions or financial support for the ISF. Among them" in prompt
