@@ -1,13 +1,20 @@
-"""The chat page: a Gradio front end over `qa.ask_stream`, with each answer's quoted sources.
+"""The chat page: a Gradio front end over `qa.ask_stream`, where every [n] opens its article.
 
-It only presents: retrieval, prompting and citation checking all happen in `qa/`.
+It only presents: retrieval, prompting and citation checking happen in `qa/`; reading, saving
+and indexing articles in `index/`. Nothing on the page comes from outside this server.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import os
+import re
 import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
 
 # Set before gradio is imported: no analytics calls or hub look-ups from an offline machine.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -16,9 +23,12 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
 import gradio as gr  # noqa: E402
 
+from index.articles import ARTICLE_SUFFIXES, ArticleError  # noqa: E402
+from index.build import article_text  # noqa: E402
 from index.settings import Settings, SettingsError  # noqa: E402
-from index.store import StoredPassage  # noqa: E402
-from qa.answer import Answer, AnswerEngine, engine_for  # noqa: E402
+from index.store import ArticleRecord, StoredPassage  # noqa: E402
+from index.uploads import delete_upload, is_upload, save_upload  # noqa: E402
+from qa.answer import Answer, AnswerEngine, Citation, Disagreement, engine_for  # noqa: E402
 
 EXAMPLES = [
     "Where did Rubio speak to reporters?",
@@ -26,53 +36,262 @@ EXAMPLES = [
     "Who is the spokesperson of Pakistan's Foreign Ministry?",
     "What is the capital of France?",
 ]
-CSS = """
-.nd-sources { font-size: 0.92em; border-top: 1px solid var(--border-color-primary); margin-top: .6em; padding-top: .4em; }
-.nd-quote { color: var(--body-text-color-subdued); }
-.nd-meta { font-size: 0.85em; color: var(--body-text-color-subdued); }
-.nd-notice { font-size: 0.9em; color: var(--color-accent); }
-"""
+# How often the page looks for articles added to, changed in or removed from the folders.
+INDEX_CHECK_SECONDS = 3.0
+# Longer articles are shown around the quoted passage only: the reader panel stays light.
+READER_WINDOW_CHARS = 60_000
+READER_HINT = ('<p class="nd-hint">Select a citation such as <b>[1]</b> to read its article here, '
+               "with the quoted passage highlighted.</p>")
+PASSAGES_HINT = '<p class="nd-hint">Passages found for a question appear here.</p>'
+_MARKER = re.compile(r"\[(\d+)\]")
+# Styles and scripts live beside this module; all are served by this server, nothing from outside.
+_HERE = Path(__file__).resolve().parent
 
 
-def _escape(text: str) -> str:
-    # Article text is shown as text: no HTML from an article reaches the page, no markdown markup.
+def _asset(name: str) -> str:
+    return (_HERE / name).read_text(encoding="utf-8")
+
+
+# ----- answers ---------------------------------------------------------------------------------
+def _text(text: str) -> str:
+    """Article or model text as HTML text: nothing in it becomes markup."""
+    return html.escape(text).replace("\n", "<br>")
+
+
+def _user_text(text: str) -> str:
+    # A question is shown as typed: no HTML and no markdown from it (an image could fetch a URL).
     escaped = html.escape(text, quote=False)
-    for char in "\\`*_[]#|~":
+    for char in "\\`*_[]#|~!<>()":
         escaped = escaped.replace(char, "\\" + char)
     return escaped
 
 
-def render_answer(answer: Answer) -> str:
-    """The bot message for a finished answer: text, numbered quotes, notice, timing."""
-    parts = [_escape(answer.text).replace("\\[", "[").replace("\\]", "]")]
+def quote_digest(text: str) -> str:
+    """A short fingerprint of a quoted passage: the reader checks the article still says it."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _link(label: str, source: str, start: int, end: int, quoted: str, title: str) -> str:
+    """A link that opens article `source` in the reader with [start:end] (`quoted`) highlighted.
+
+    The place travels in the link's fragment: the chat's HTML sanitiser keeps href and class but
+    drops data- attributes. A real link is focusable and opens with Enter.
+    """
+    href = f"#nd-cite/{int(start)}/{int(end)}/{quote_digest(quoted)}/{quote(source, safe='')}"
+    kind = "nd-cite nd-marker" if _MARKER.fullmatch(label) else "nd-cite"
+    return (f'<a href="{html.escape(href)}" class="{kind}" '
+            f'title="{html.escape(f"Read in: {title}")}">{html.escape(label)}</a>')
+
+
+def marker_link(citation: Citation) -> str:
+    """Marker [n] of an answer, as the link to its quoted passage."""
+    c = citation
+    return _link(f"[{c.number}]", c.source, c.start, c.end, c.quote, c.title)
+
+
+def passage_link(passage: StoredPassage) -> str:
+    p = passage
+    return _link(p.title, p.source, p.start, p.end, p.text, p.title)
+
+
+def _origin(outlet: str | None, published: str | None) -> str:
+    return ", ".join(x for x in (outlet, published) if x)
+
+
+def _with_links(text: str, citations: list[Citation]) -> str:
+    by_number = {c.number: c for c in citations}
+    parts, last = [], 0
+    for match in _MARKER.finditer(text):
+        if int(match.group(1)) in by_number:
+            parts += [_text(text[last : match.start()]), marker_link(by_number[int(match.group(1))])]
+            last = match.end()
+    parts.append(_text(text[last:]))
+    return "".join(parts)
+
+
+def plain_answer(answer: Answer) -> str:
+    """The answer and its sources as plain text: what the copy button puts on the clipboard."""
+    lines = [answer.text]
     if answer.citations:
-        lines = ['<div class="nd-sources">', "", "**Sources**", ""]
-        for citation in answer.citations:
-            origin = ", ".join(x for x in (citation.outlet, citation.published) if x)
-            origin = f" ({_escape(origin)})" if origin else ""
-            lines.append(
-                f"**[{citation.number}]** *{_escape(citation.title)}*{origin}  \n"
-                f'<span class="nd-quote">“{_escape(citation.quote.strip("“”"))}”</span>'
-            )
-            lines.append("")
-        lines.append("</div>")
-        parts.append("\n".join(lines))
+        lines += ["", "Sources"]
+        for c in answer.citations:
+            origin = _origin(c.outlet, c.published)
+            lines.append(f"[{c.number}] {c.title}{f' ({origin})' if origin else ''}, {c.source}")
+            lines.append(f"    “{c.quote.strip('“”')}”")
     if answer.notice:
-        parts.append(f'<span class="nd-notice">{_escape(answer.notice)}</span>')
-    how = "from the articles' own sentences" if answer.mode == "extracted" else f"by {answer.model}"
-    parts.append(f'<span class="nd-meta">Answered {how} in {answer.seconds:.1f} s</span>')
-    return "\n\n".join(parts)
-
-
-def render_passages(passages: list[StoredPassage]) -> str:
-    if not passages:
-        return "_No passages retrieved._"
-    lines = ["**Passages found**", ""]
-    for number, passage in enumerate(passages, start=1):
-        lines.append(f"{number}. *{_escape(passage.title)}*: {_escape(passage.text)}")
+        lines += ["", answer.notice]
     return "\n".join(lines)
 
 
+def _versions(disagreement: Disagreement, by_number: dict[int, Citation]) -> str:
+    """Each article's version of a disputed fact, side by side (stacked on a narrow window)."""
+    columns = []
+    for version in disagreement.versions:
+        cited = [by_number[n] for n in version.citations if n in by_number]
+        where = version.source
+        if cited:
+            origin = _origin(cited[0].outlet, cited[0].published)
+            where = cited[0].title + (f" ({origin})" if origin else "")
+        columns.append(
+            f'<div class="nd-version"><p>“{_text(version.text)}” '
+            f'{" ".join(marker_link(c) for c in cited)}</p><p class="nd-meta">{_text(where)}</p></div>'
+        )
+    label = html.escape(f"The articles differ on {disagreement.fact}")
+    return (f'<div class="nd-disagreement" role="group" aria-label="{label}">'
+            f"<p>The articles differ on <strong>{_text(disagreement.fact)}</strong>:</p>"
+            f'<div class="nd-versions">{"".join(columns)}</div></div>')
+
+
+def render_answer(answer: Answer) -> str:
+    """The bot message for a finished answer: text with linked markers, disagreements, sources.
+
+    One HTML block without blank lines, so that no markdown is read into article text.
+    """
+    by_number = {c.number: c for c in answer.citations}
+    parts = ['<div class="nd-answer">',
+             f'<p class="nd-text">{_with_links(answer.text, answer.citations)}</p>']
+    parts += [_versions(d, by_number) for d in answer.disagreements]
+    if answer.citations:
+        parts.append('<div class="nd-sources"><p><strong>Sources</strong></p><ol>')
+        for c in answer.citations:
+            origin = f" ({_text(_origin(c.outlet, c.published))})" if c.outlet or c.published else ""
+            parts.append(f"<li>{marker_link(c)} <em>{_text(c.title)}</em>{origin}<br>"
+                         f'<span class="nd-quote">“{_text(c.quote.strip("“”"))}”</span></li>')
+        parts.append("</ol></div>")
+    if answer.notice:
+        parts.append(f'<p class="nd-notice">{_text(answer.notice)}</p>')
+    how = "from the articles' own sentences" if answer.mode == "extracted" else f"by {answer.model}"
+    parts.append(f'<p class="nd-meta">Answered {_text(how)} in {answer.seconds:.1f} s</p>')
+    copy = base64.b64encode(plain_answer(answer).encode("utf-8")).decode("ascii")
+    parts.append(f"</div><!--nd-copy:{copy}-->")
+    return "".join(parts)
+
+
+def render_text(text: str, writing: bool = False) -> str:
+    """A bot message that is not a finished answer: the reply so far, or an apology."""
+    return f'<div class="nd-answer"><p class="nd-text">{_text(text)}{" ▌" if writing else ""}</p></div>'
+
+
+def render_passages(passages: list[StoredPassage], abstained: bool = False) -> str:
+    """What retrieval found, each opening its article; shown before the answer is written."""
+    if not passages:
+        return '<p class="nd-hint">No passages retrieved.</p>'
+    items = "".join(f"<li>{passage_link(p)}<br>{_text(p.text)}</li>" for p in passages)
+    heading = ("Nearest passages found (none of them answers the question)" if abstained
+               else "Passages found")
+    return f"<p><strong>{heading}</strong></p><ol>{items}</ol>"
+
+
+# ----- the reader panel ------------------------------------------------------------------------
+def render_reader(settings: Settings, record: ArticleRecord | None, source: str, start: int,
+                  end: int, digest: str) -> str:
+    """The article of a citation, escaped, with [start:end] in a <mark> (exact offsets).
+
+    `digest` is the quoted passage's `quote_digest`: an article changed since the answer is not
+    highlighted at offsets that now mean something else.
+    """
+    if record is None:
+        return _notice(f"{source} is not an indexed article (deleted since?).")
+    try:
+        text = article_text(source, settings)
+    except (ArticleError, OSError) as error:
+        return _notice(f"{source} cannot be read: {error}")
+    if not 0 <= start < end <= len(text) or quote_digest(text[start:end]) != digest:
+        return _notice(f"{record.title} has changed since this answer: ask again.")
+    first, last = 0, len(text)
+    if len(text) > 2 * READER_WINDOW_CHARS:
+        first, last = max(0, start - READER_WINDOW_CHARS), min(len(text), end + READER_WINDOW_CHARS)
+    origin = _origin(record.outlet, record.published)
+    return (
+        f'<div class="nd-reader-head"><p><strong>{_text(record.title)}</strong>'
+        f'{f" ({_text(origin)})" if origin else ""}<br>'
+        f'<span class="nd-source">{_text(source)}</span></p></div>'
+        f'<div class="nd-article" tabindex="-1" role="document" aria-label="{html.escape(record.title)}">'
+        f"{'… ' if first else ''}{html.escape(text[first:start])}"
+        f'<mark id="nd-mark">{html.escape(text[start:end])}</mark>'
+        f"{html.escape(text[end:last])}{' …' if last < len(text) else ''}</div>"
+    )
+
+
+def _notice(text: str) -> str:
+    return f'<p class="nd-notice">{_text(text)}</p>'
+
+
+# ----- the articles view -----------------------------------------------------------------------
+def render_articles(records: list[ArticleRecord]) -> str:
+    if not records:
+        kinds = ", ".join(ARTICLE_SUFFIXES)
+        return f'<p class="nd-hint">No articles are indexed yet: add {kinds} files.</p>'
+    rows = []
+    for r in sorted(records, key=lambda r: (is_upload(r.source), r.title.lower())):
+        rows.append(
+            f"<tr><td>{_text(r.title)}<br><span class=\"nd-source\">{_text(r.source)}</span></td>"
+            f"<td>{_text(r.outlet or '')}</td><td>{_text(r.published or '')}</td>"
+            f'<td class="nd-num">{_size(r.size)}</td><td class="nd-num">{r.passages}</td>'
+            f"<td>{'uploaded' if is_upload(r.source) else 'folder'}</td></tr>"
+        )
+    head = ('<tr><th>Title</th><th>Outlet</th><th>Date</th><th class="nd-num">Size</th>'
+            '<th class="nd-num">Passages</th><th>From</th></tr>')
+    return (f'<div class="nd-table-box"><table class="nd-table"><thead>{head}</thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{max(1, round(size / 1e3))} kB"
+
+
+class IndexWatch:
+    """Notices articles added, changed or removed while the page runs, one check at a time."""
+
+    def __init__(self, engine: AnswerEngine, interval: float = INDEX_CHECK_SECONDS):
+        self.engine = engine
+        self.interval = interval
+        self.error: str | None = None
+        self._lock = threading.Lock()
+        self._checked = 0.0
+
+    def check(self, wait: bool = False) -> None:
+        """Bring the index up to date; returns at once when another check runs or one just ran."""
+        if not wait and time.monotonic() - self._checked < self.interval:
+            return
+        if not self._lock.acquire(blocking=wait):
+            return
+        try:
+            self.engine.ensure_index()  # compares file stats: cheap when nothing changed
+            self.error = None
+        except Exception as error:  # shown in the status line; the page keeps answering
+            self.error = str(error)
+        finally:
+            self._checked = time.monotonic()
+            self._lock.release()
+
+    def records(self) -> list[ArticleRecord]:
+        return list(self.engine.store.manifest.articles.values())
+
+    def version(self) -> str:
+        """Changes whenever what the Articles view shows changes."""
+        report = self.engine.last_index_report
+        state = (sorted((r.source, r.content_hash) for r in self.records()),
+                 sorted((report.refused if report else {}).items()), self.error)
+        return hashlib.sha1(repr(state).encode()).hexdigest()
+
+    def status(self) -> str:
+        records = self.records()
+        uploaded = sum(is_upload(r.source) for r in records)
+        line = (f"**Index:** {len(records)} article{'s' if len(records) != 1 else ''}, "
+                f"{sum(r.passages for r in records)} passages")
+        if uploaded:
+            line += f" ({uploaded} uploaded)"
+        report = self.engine.last_index_report
+        if report and report.refused:
+            line += f"; {len(report.refused)} refused: " + "; ".join(
+                html.escape(reason) for reason in sorted(report.refused.values()))
+        if self.error:
+            line += f"; indexing failed: {html.escape(self.error)}"
+        return line
+
+
+# ----- the page --------------------------------------------------------------------------------
 def model_status(engine: AnswerEngine) -> str:
     if engine.model is None:
         return "**Model:** none (evidence mode: answers are the articles' own sentences)"
@@ -81,67 +300,169 @@ def model_status(engine: AnswerEngine) -> str:
     label = {"local": "local", "openai": "OpenAI", "endpoint": f"endpoint {info.base_url}"}[info.backend]
     text = {"remote": "configured", "ready": "ready", "starting": "starting…",
             "stopped": "starts at the first question", "failed": f"unavailable: {reason}"}[state]
-    return f"**Model:** {label} `{info.name}`: {_escape(text)}"
+    return f"**Model:** {label} `{info.name}`: {html.escape(text)}"
 
 
 def build_page(settings: Settings) -> gr.Blocks:
     engine = engine_for(settings)
+    watch = IndexWatch(engine)
 
     def respond(message: str, chat: list, turns: list):
         question = (message or "").strip()
-        chat = list(chat or []) + [{"role": "user", "content": question or "…"},
+        chat = list(chat or []) + [{"role": "user", "content": _user_text(question) or "…"},
                                    {"role": "assistant", "content": "_Searching the articles…_"}]
-        yield chat, turns, "", gr.update()
+        yield chat, turns, "", gr.skip()
         reply = ""
         try:
             for event in engine.ask_stream(question, turns or None):
                 if isinstance(event, Answer):
                     chat[-1] = {"role": "assistant", "content": render_answer(event)}
                     turns = list(turns or []) + [(question, event.text)]
-                    yield chat, turns, "", render_passages(event.passages)
+                    yield chat, turns, "", render_passages(event.passages, event.abstained)
                 elif isinstance(event, str):
                     reply += event
-                    chat[-1] = {"role": "assistant", "content": _escape(reply) + " ▌"}
-                    yield chat, turns, "", gr.update()
-                else:
+                    chat[-1] = {"role": "assistant", "content": render_text(reply, writing=True)}
+                    yield chat, turns, "", gr.skip()
+                else:  # the retrieved passages, shown before the model has finished
                     chat[-1] = {"role": "assistant",
                                 "content": "_Found passages; writing the answer…_"}
                     yield chat, turns, "", render_passages(event)
         except Exception as error:  # the reader sees a sentence, never a stack trace
-            chat[-1] = {"role": "assistant", "content": _escape(
-                f"Sorry, this question could not be answered: {error}")}
-            yield chat, turns, "", gr.update()
+            chat[-1] = {"role": "assistant",
+                        "content": render_text(f"Sorry, this question could not be answered: {error}")}
+            yield chat, turns, "", gr.skip()
+
+    def open_citation(event: gr.EventData) -> str:
+        data = getattr(event, "_data", None) or {}
+        try:
+            source, digest = str(data["source"]), str(data["digest"])
+            start, end = int(data["start"]), int(data["end"])
+        except (KeyError, TypeError, ValueError):
+            return READER_HINT
+        # Only indexed articles are opened: an id from the browser names nothing else.
+        record = engine.store.manifest.articles.get(source)
+        return render_reader(settings, record, source, start, end, digest)
+
+    def articles_view(version: str | None, wait: bool = False):
+        watch.check(wait=wait)
+        current = watch.version()
+        if current == version:
+            return gr.skip(), gr.skip(), gr.skip(), version
+        uploads = sorted((r.title + " (" + r.source + ")", r.source)
+                         for r in watch.records() if is_upload(r.source))
+        return (watch.status(), render_articles(watch.records()),
+                gr.update(choices=uploads, value=None), current)
+
+    def add_articles(paths: list[str] | None, progress=gr.Progress()):
+        paths = list(paths or [])
+        saved, problems = [], []
+        for path in progress.tqdm(paths, desc="Saving"):
+            name = Path(path).name  # Gradio keeps the browser's file name as the last part
+            try:
+                saved.append(save_upload(settings, name, Path(path).read_bytes()))
+            except (ArticleError, OSError) as error:
+                problems.append(str(error))
+            finally:
+                Path(path).unlink(missing_ok=True)  # Gradio's copy is not needed any more
+        if saved:
+            progress(0.9, desc="Indexing")
+            watch.check(wait=True)
+            report = engine.last_index_report
+            refused = [s for s in saved if report and s in report.refused]
+            for source in refused:  # an upload that cannot be indexed is not kept
+                problems.append(report.refused[source])  # type: ignore[union-attr]
+                delete_upload(settings, source)
+            if refused:
+                watch.check(wait=True)
+        indexed = [s for s in saved if s in engine.store.manifest.articles]
+        lines = ([f"Added {len(indexed)} article{'s' if len(indexed) != 1 else ''}: "
+                  + ", ".join(f"`{s}`" for s in indexed)] if indexed else [])
+        lines += [f"Not added: {html.escape(p)}" for p in problems]
+        return ("  \n".join(lines) or "Nothing was uploaded.", None, *articles_view(None))
+
+    def remove_article(source: str | None):
+        if not source:
+            return "Choose an uploaded article to delete.", *articles_view(None)
+        try:
+            delete_upload(settings, source)
+        except ArticleError as error:
+            return f"Not deleted: {html.escape(str(error))}", *articles_view(None)
+        watch.check(wait=True)
+        return f"Deleted `{source}`.", *articles_view(None)
 
     with gr.Blocks(title="newsdesk", analytics_enabled=False) as page:
-        gr.Markdown("## newsdesk\nAsk about the articles. Every claim cites the sentence it comes from.")
+        gr.Markdown("## newsdesk\nAsk about the articles. Every claim cites the sentence it comes "
+                    "from: select **[n]** to read it in its article.")
         status = gr.Markdown(model_status(engine), elem_id="nd-status")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Chat", height=520, elem_id="nd-chat",
-                                     buttons=["copy"], feedback_options=None)
-                question = gr.Textbox(placeholder="Ask a question about the articles",
-                                      show_label=False, lines=1, max_lines=4,
-                                      elem_id="nd-question", autofocus=True, submit_btn=True)
+        index_status = gr.Markdown("**Index:** checking…", elem_id="nd-index-status")
+        version = gr.State(None)  # what this browser's Articles view shows
+        turns = gr.State([])  # (question, answer) pairs: the conversation follow-ups lean on
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat", elem_id="nd-tab-chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        chatbot = gr.Chatbot(label="Chat", height=520, elem_id="nd-chat",
+                                             buttons=["copy"], feedback_options=None,
+                                             latex_delimiters=[])
+                        question = gr.Textbox(placeholder="Ask a question about the articles",
+                                              show_label=False, lines=1, max_lines=4,
+                                              elem_id="nd-question", autofocus=True,
+                                              submit_btn=True)
+                        with gr.Row():
+                            new_chat = gr.Button("New chat", size="sm", elem_id="nd-new-chat")
+                        gr.Examples(EXAMPLES, inputs=question, label="Examples")
+                    with gr.Column(scale=2, min_width=300):
+                        reader = gr.HTML(READER_HINT, elem_id="nd-reader", container=True,
+                                         padding=True, js_on_load=_asset("reader.js"))
+                        passages = gr.HTML(PASSAGES_HINT, elem_id="nd-passages", js_on_load=None,
+                                           container=True, padding=True)
+            with gr.Tab("Articles", id="articles", elem_id="nd-tab-articles"):
+                gr.Markdown("### Indexed articles")
+                articles = gr.HTML("", elem_id="nd-articles", js_on_load=None)
+                gr.Markdown("### Add or delete articles")
+                uploads = gr.File(label=f"Add articles ({', '.join(ARTICLE_SUFFIXES)}; several at "
+                                  "once)", file_count="multiple", file_types=list(ARTICLE_SUFFIXES),
+                                  elem_id="nd-upload", height=150)
+                upload_result = gr.Markdown("", elem_id="nd-upload-result")
                 with gr.Row():
-                    new_chat = gr.Button("New chat", size="sm", elem_id="nd-new-chat")
-                gr.Examples(EXAMPLES, inputs=question, label="Examples")
-            with gr.Column(scale=2):
-                passages = gr.Markdown("_Passages found for a question appear here._",
-                                       elem_id="nd-passages")
-        turns = gr.State([])
+                    to_delete = gr.Dropdown(label="Uploaded article", choices=[],
+                                            elem_id="nd-delete-choice", scale=3)
+                    delete = gr.Button("Delete", variant="stop", elem_id="nd-delete", scale=1)
+                gr.Markdown(f"Articles in `{html.escape(str(settings.articles_dir))}` are "
+                            "indexed when they are added, changed or removed there; they can "
+                            "only be deleted there.", elem_classes="nd-hint")
 
-        question.submit(respond, [question, chatbot, turns], [chatbot, turns, question, passages])
-        new_chat.click(lambda: ([], [], "", "_Passages found for a question appear here._"),
-                       None, [chatbot, turns, question, passages])
-        timer = gr.Timer(3.0)
-        timer.tick(lambda: model_status(engine), None, status)
+        view_outputs = [index_status, articles, to_delete, version]
+        question.submit(respond, [question, chatbot, turns],
+                        [chatbot, turns, question, passages])
+        new_chat.click(lambda: ([], [], "", PASSAGES_HINT, READER_HINT), None,
+                       [chatbot, turns, question, passages, reader])
+        reader.click(open_citation, None, reader, show_progress="hidden")
+        uploads.upload(add_articles, uploads, [upload_result, uploads, *view_outputs],
+                       show_progress_on=upload_result, concurrency_id="nd-index")
+        delete.click(remove_article, to_delete, [upload_result, *view_outputs],
+                     concurrency_id="nd-index")
+        page.load(lambda v: articles_view(v, wait=True), version, view_outputs)
+        timer = gr.Timer(INDEX_CHECK_SECONDS)
+        timer.tick(lambda: model_status(engine), None, status, show_progress="hidden")
+        # Its own queue: a slow indexing run never holds up an answer's events.
+        timer.tick(articles_view, version, view_outputs, show_progress="hidden",
+                   concurrency_limit=1, concurrency_id="nd-index-watch")
     return page
+
+
+def launch_options(settings: Settings) -> dict:
+    """What `launch()` needs besides the page: styles, the copy script, limits, logins."""
+    logins = settings.logins
+    return dict(server_name=settings.host, server_port=settings.port, inbrowser=False,
+                show_error=False, css=_asset("page.css"), head=f"<script>{_asset('copy.js')}</script>",
+                footer_links=[], max_file_size=settings.max_article_bytes, auth=logins or None,
+                auth_message="newsdesk: sign in to ask about the articles.")
 
 
 def serve(settings: Settings) -> None:
     """Index what changed, start the model in the background, and serve the page."""
-    logins = settings.logins
-    if settings.serves_beyond_loopback and not logins:
+    if settings.serves_beyond_loopback and not settings.logins:
         raise SettingsError(
             f"NEWSDESK_HOST={settings.host} serves the page beyond this machine: set NEWSDESK_AUTH "
             "(user:password pairs) so that only your readers can use it."
@@ -157,9 +478,7 @@ def serve(settings: Settings) -> None:
     page = build_page(settings)
     page.queue(default_concurrency_limit=8)
     print(f"newsdesk: chat at http://{settings.host}:{settings.port}", flush=True)
-    page.launch(server_name=settings.host, server_port=settings.port, inbrowser=False,
-                show_error=False, css=CSS, footer_links=[], auth=logins or None,
-                auth_message="newsdesk: sign in to ask about the articles.")
+    page.launch(**launch_options(settings))
 
 
 def _warm_up(engine: AnswerEngine) -> None:
