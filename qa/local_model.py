@@ -176,6 +176,11 @@ class LocalModelServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (the benchmark reads its memory)."""
+        return self._process.pid if self.running() else None  # type: ignore[union-attr]
+
     def ensure_started(self, wait_seconds: float = 180.0) -> str:
         """Start the server if it is not running; return its base URL once it answers."""
         with self._lock:

@@ -1,4 +1,4 @@
-"""The `newsdesk` command: index, ask, chat and eval, over the settings of the environment and `.env`.
+"""The `newsdesk` command: index, ask, chat, eval and bench, over the settings of the environment and `.env`.
 
 It only presents what `index` and `qa` return; errors become one line on stderr and exit code 2.
 """
@@ -76,6 +76,23 @@ def _parser() -> argparse.ArgumentParser:
                           help="results JSON of an earlier run to compare with (default: the "
                           "checked-in run for the seed gold set)")
     evaluate.set_defaults(run=_eval)
+
+    bench = commands.add_parser(
+        "bench", help="measure speed, indexing throughput and memory (and compare with LlamaIndex)")
+    bench.add_argument("--sizes", default="100,1000,10000",
+                       help="corpus sizes in articles, comma-separated (default: 100,1000,10000)")
+    bench.add_argument("--questions", type=int, default=15,
+                       help="gold questions of each kind to answer with the model (default: 15)")
+    bench.add_argument("--skip-llm", action="store_true",
+                       help="no model: only indexing and retrieval (also when NEWSDESK_LLM=none)")
+    bench.add_argument("--skip-llamaindex", action="store_true",
+                       help="no side-by-side run of LlamaIndex's default pipeline")
+    bench.add_argument("--out", type=Path, default=Path("docs/bench/latest.json"),
+                       help="results JSON (default: docs/bench/latest.json); the plot is written "
+                       "beside it as scaling.svg")
+    bench.add_argument("--workdir", type=Path,
+                       help="where corpora and stores are built (default: NEWSDESK_DATA_DIR/bench)")
+    bench.set_defaults(run=_bench)
     return parser
 
 
@@ -230,6 +247,47 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"newsdesk: answer accuracy {accuracy} is below --min-accuracy {args.min_accuracy}",
               file=sys.stderr)
         return 1
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from index.settings import load_settings
+    from qa.benchmark import BenchmarkError, BenchOptions, format_summary, run_benchmark
+    from ui.bench_plot import write_scaling_plot
+
+    try:
+        sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    except ValueError:
+        print(f"newsdesk: --sizes takes whole numbers separated by commas, not {args.sizes!r}",
+              file=sys.stderr)
+        return 2
+    if not sizes or min(sizes) < 1 or args.questions < 1:
+        print("newsdesk: --sizes and --questions must be at least 1", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    options = BenchOptions(sizes=sizes, questions=args.questions, llm=not args.skip_llm,
+                           llamaindex=not args.skip_llamaindex,
+                           workdir=args.workdir or settings.data_dir / "bench")
+    if options.llamaindex and options.llm and settings.llm == "local":
+        import importlib.util
+
+        if importlib.util.find_spec("llama_index.llms.openai_like") is None:
+            print("newsdesk: the side-by-side run needs the `bench` extra "
+                  "(make bench, or pip install 'newsdesk[bench]'); or pass --skip-llamaindex",
+                  file=sys.stderr)
+            return 2
+    try:
+        result = run_benchmark(settings, options,
+                               progress=lambda line: print(line, file=sys.stderr, flush=True))
+    except BenchmarkError as error:
+        print(f"newsdesk: {error}", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    plot = args.out.with_name("scaling.svg")
+    write_scaling_plot(result, plot)
+    print(format_summary(result))
+    print(f"wrote {args.out} and {plot}", file=sys.stderr)
     return 0
 
 
