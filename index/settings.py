@@ -71,7 +71,13 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535)
 
     # Retrieval and answering; defaults calibrated on the gold set (see README, "Evaluation").
-    passages_per_answer: int = Field(4, ge=1, le=30, description="Passages given to the model.")
+    passages_per_answer: int = Field(4, ge=1, le=30, description="Most passages given to the model.")
+    relevance_gap: float = Field(
+        0.3,
+        ge=0,
+        le=2,
+        description="Passages scoring more than this below the best one are not given to the model.",
+    )
     min_relevance: float = Field(
         0.38,
         ge=-1,

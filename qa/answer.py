@@ -22,8 +22,16 @@ from index.build import IndexReport, article_files, build_index
 from index.settings import Settings, load_settings
 from index.store import PassageStore, StoredPassage
 from qa.citations import (
-    Claim, attach_citations, contains_phrase, content_words, numbers, question_coverage, question_words,
+    MIN_SUPPORT,
+    Claim,
+    attach_citations,
+    contains_phrase,
+    content_words,
+    numbers,
+    question_coverage,
+    question_words,
     split_claims,
+    support,
 )
 from qa.disagreements import find_disagreements, quantities
 from qa.llm import ChatModel, ModelUnavailable
@@ -191,7 +199,8 @@ class AnswerEngine:
         if history and _leans_on_conversation(question):
             standalone, notice = self._standalone_question(question, history)
         with self._index_lock:  # never retrieve from an index half-way through an update
-            retrieval = retrieve(self.store, standalone, self.settings.passages_per_answer)
+            retrieval = retrieve(self.store, standalone, self.settings.passages_per_answer).closest(
+                self.settings.relevance_gap)
         yield retrieval.passages
 
         answer = Answer(question=question, text=NOT_IN_ARTICLES, abstained=True,
@@ -295,16 +304,21 @@ class AnswerEngine:
                 if (scores[best] >= MIN_CLAIM_SIMILARITY
                         and numbers(claim) - numbers(question) <= numbers(passages[best].text)):
                     attached[row] = (claim, [best])
-        if not any(kept for _, kept in attached) or not _answers_how_many(question, attached):
+        if not any(kept for _, kept in attached) or not _gives_what_was_asked(question, attached):
             answer.abstained = True
             answer.text = NOT_IN_ARTICLES
             answer.notice = ("The model's reply could not be tied to any passage of the "
                              f"articles, so it is not shown: “{_shorten(reply, 160)}”")
             return answer
-        # The question is judged against what the model read around each cited sentence.
-        cited = {index for _, kept in attached for index in kept}
-        read = [i for block in _blocks(passages) if cited & set(block) for i in block]
-        missing = self._unmentioned(answer.question, question, [passages[i] for i in read])
+        missing = self._unmentioned(answer.question, question, _read_around(attached, passages))
+        if missing is not None:
+            # The model may have cited a sentence that says the same with other words ("a meeting
+            # in Qatar") while another retrieved one says it of what was asked ("a conference in
+            # Qatar"): cite, for each claim, the supporting sentence closest to the question.
+            recited = self._recited(attached, passages, answer.question, question)
+            again = self._unmentioned(answer.question, question, _read_around(recited, passages))
+            if again is None:
+                attached, missing = recited, None
         if missing is not None:
             answer.abstained = True
             answer.text = NOT_IN_ARTICLES
@@ -313,6 +327,22 @@ class AnswerEngine:
             return answer
         answer.abstained = False
         return _with_disagreements(answer, attached, passages, question)
+
+    def _recited(
+        self, attached: list[tuple[str, list[int]]], passages: list[StoredPassage], asked: str,
+        standalone: str,
+    ) -> list[tuple[str, list[int]]]:
+        texts = [p.text for p in passages]
+        rarity = self.store.word_rarity(set(question_words(standalone)))
+        recited = []
+        for claim, kept in attached:
+            supporting = [i for i, text in enumerate(texts) if support(claim, text, standalone) >= MIN_SUPPORT]
+            if kept and supporting:
+                best = max(supporting, key=lambda i: question_coverage(
+                    standalone, [passages[j].text for j in _block_of(i, passages)], rarity)[0])
+                kept = [best]
+            recited.append((claim, kept))
+        return recited
 
     def _unmentioned(
         self, asked: str, standalone: str, evidence: list[StoredPassage]
@@ -371,6 +401,35 @@ class AnswerEngine:
 
 
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:\S+\s+){0,2}\S+)", re.IGNORECASE)
+
+
+_MONTH = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+# A calendar date: a month, a weekday, a year, or digits like 19/12/2025.
+_DATE = re.compile(rf"\b(?:{_MONTH})\b\.?|\b{_WEEKDAY}\b|\b(?:1[89]|20)\d\d\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b",
+                   re.IGNORECASE)
+# Any time: a date, or words like "next month", "yesterday", "two weeks ago".
+_TIME = re.compile(rf"{_DATE.pattern}|\b(?:today|yesterday|tomorrow|tonight|ago|recently|soon|"
+                   r"(?:this|next|last|past|coming|previous)\s+(?:week|month|year|weekend|day|spring|summer|autumn|fall|winter)"
+                   r"|weeks?|months?|years?|days?|hours?|morning|evening|night|noon|midnight|decade|century|"
+                   r"spring|summer|autumn|winter|earlier|later)\b", re.IGNORECASE)
+_ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:date|day|year|month)\b", re.IGNORECASE)
+_ASKS_TIME = re.compile(r"^\s*(?:and\s+)?when\b|\bat what time\b|\bhow long ago\b", re.IGNORECASE)
+
+
+def _gives_what_was_asked(question: str, attached: list[tuple[str, list[int]]]) -> bool:
+    """Whether the supported claims give the kind of answer the question asks for.
+
+    "How many X" wants a quantity of X, "on what date" a date, "when" a time: a well-cited
+    restatement of a nearby sentence without one is not an answer.
+    """
+    claims = " ".join(claim for claim, kept in attached if kept)
+    if _ASKS_DATE.search(question):
+        return bool(_DATE.search(claims))
+    if _ASKS_TIME.search(question):
+        return bool(_TIME.search(claims))
+    return _answers_how_many(question, attached)
 
 
 def _answers_how_many(question: str, attached: list[tuple[str, list[int]]]) -> bool:
@@ -435,6 +494,16 @@ def _numbered(passages: list[StoredPassage]) -> str:
         letter = letters.setdefault(source, chr(ord("A") + len(letters) % 26))
         lines.append(f"[{number}] ({letter}) " + " ".join(passages[i].text for i in block))
     return "\n".join(lines)
+
+
+def _block_of(index: int, passages: list[StoredPassage]) -> list[int]:
+    return next(block for block in _blocks(passages) if index in block)
+
+
+def _read_around(attached: list[tuple[str, list[int]]], passages: list[StoredPassage]) -> list[StoredPassage]:
+    """The passages the model read around the sentences an answer cites (their blocks)."""
+    cited = {index for _, kept in attached for index in kept}
+    return [passages[i] for block in _blocks(passages) if cited & set(block) for i in block]
 
 
 def _sentence_citations(claims: list[Claim], passages: list[StoredPassage]) -> list[Claim]:

@@ -113,6 +113,12 @@ def support(claim: str, passage: str, question: str) -> float:
     return len(new_words & passage_words) / len(new_words)
 
 
+def _shares_news(claim: str, passage: str, question: str) -> bool:
+    """Whether the passage gives some of the claim's new words or figures."""
+    new_words = content_words(claim) - content_words(question)
+    return bool(new_words & content_words(passage))
+
+
 def attach_citations(
     claims: list[Claim], passages: list[str], question: str
 ) -> list[tuple[str, list[int]]]:
@@ -124,7 +130,14 @@ def attach_citations(
     result = []
     for claim in claims:
         scores = [support(claim.text, passage, question) for passage in passages]
-        kept = [n - 1 for n in claim.cited if 1 <= n <= len(passages) and scores[n - 1] >= MIN_SUPPORT]
+        cited = [n - 1 for n in claim.cited if 1 <= n <= len(passages)]
+        kept = [i for i in cited if scores[i] >= MIN_SUPPORT]
+        if not kept and len(cited) > 1:
+            # A claim may join what neighbouring sentences say ("70 countries were contacted, and
+            # 19 are ready"): together they support it, each citing what it gives.
+            joined = " ".join(passages[i] for i in cited)
+            if support(claim.text, joined, question) >= MIN_SUPPORT:
+                kept = [i for i in cited if _shares_news(claim.text, passages[i], question)]
         if not kept and scores:
             best = max(range(len(passages)), key=scores.__getitem__)
             if scores[best] >= MIN_SUPPORT:

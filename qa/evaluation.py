@@ -140,7 +140,7 @@ def answer_correct(item: GoldQuestion, answer: Answer) -> bool:
         return False
     if item.kind == "disagreement":
         return all(contains(answer.text, expected) for expected in item.answers)
-    if _lists_other_figures(item, answer.text):
+    if _lists_other_figures(item, answer.text) or _lists_other_names(item, answer.text):
         return False
     return any(contains(answer.text, expected) for expected in item.answers)
 
@@ -157,6 +157,33 @@ def _lists_other_figures(item: GoldQuestion, text: str) -> bool:
     allowed = expected | numbers(item.question)
     # One more figure is detail ("Sept. 29, 2025"); two or more is a list of guesses.
     return len(numbers(_MARKERS.sub(" ", text)) - allowed) >= 2
+
+
+# A name: capitalised words, possibly joined by "of", "al-", hyphens ("Board of Peace", "Al-Hayya").
+_NAME = r"[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*"
+_NAME_LIST = re.compile(
+    rf"({_NAME})((?:\s*,\s*(?:the\s+)?{_NAME})*)\s*,?\s+(and|or)\s+(?:the\s+)?({_NAME})"
+)
+
+
+def _lists_other_names(item: GoldQuestion, text: str) -> bool:
+    """An answer to a question about a name that enumerates other names beside it.
+
+    "Pakistan, Qatar, Egypt or Turkiye" contains the expected "Pakistan" but answers nothing:
+    a list with "or" that holds any name not accepted, or any list with two or more, is a guess.
+    Names the question itself gives do not count against it.
+    """
+    if not any(re.search(r"[A-Z]", a) for a in item.answers):
+        return False
+    text = _MARKERS.sub(" ", text)
+    for match in _NAME_LIST.finditer(text):
+        names = [match.group(1), *re.findall(_NAME, match.group(2)), match.group(4)]
+        others = [name for name in names
+                  if not any(contains(name, a) or contains(a, name) for a in item.answers)
+                  and not contains(item.question, name)]
+        if others and (match.group(3) == "or" or len(others) >= 2):
+            return True
+    return False
 
 
 _MARKERS = re.compile(r"\[\d+\]")

@@ -34,6 +34,18 @@ class Retrieval:
     def best_similarity(self) -> float:
         return max((p.score for p in self.passages), default=-1.0)
 
+    def closest(self, gap: float) -> Retrieval:
+        """Only the passages whose relevance is within `gap` of the best one's.
+
+        Every passage costs the model ~0.8 s to read on 2 cores; a passage far below the best is
+        rarely where the answer is (on the gold set a gap of 0.3 keeps every answer and halves
+        what the model reads).
+        """
+        if not self.relevance:
+            return self
+        kept = [i for i, r in enumerate(self.relevance) if r >= self.relevance[0] - gap]
+        return Retrieval(self.query, [self.passages[i] for i in kept], [self.relevance[i] for i in kept])
+
 
 def retrieve(store: PassageStore, query: str, k: int) -> Retrieval:
     """The `k` passages most relevant to `query`."""

@@ -172,7 +172,8 @@ def test_how_many_answered_with_the_quantity_is_kept(settings):
 def test_reply_citing_passages_about_someone_else_is_withheld(settings):
     # The cited sentence supports the reply's words, but says nothing of Egypt or Miami.
     reply = "Foreign Ministry spokesperson Tahir Andrabi said Pakistan had not yet decided [1]."
-    answer = engine_with(settings, reply).ask("What did Egypt's foreign minister say in Miami?")
+    every_passage = settings.model_copy(update={"relevance_gap": 2.0})  # the ministry's sentence too
+    answer = engine_with(every_passage, reply).ask("What did Egypt's foreign minister say in Miami?")
     assert answer.abstained and answer.citations == []
     assert "“Egypt”" in answer.notice and "“Miami”" in answer.notice
 
@@ -230,3 +231,53 @@ def test_consecutive_sentences_reach_the_model_together_but_are_cited_one_by_one
     engine = engine_with(settings, "")
     prompt = engine._messages(question, answer.passages)[-1]["content"]
     assert "more than 70 countries to request either troop contributions or financial support for the ISF. Among them" in prompt
+
+
+def test_claim_citing_a_paraphrase_is_recited_to_the_sentence_about_what_was_asked(settings):
+    # Both seed sentences say the meeting was in Qatar; only one calls it a conference.
+    engine = engine_with(settings, "")
+    question = "In which country was the conference on the stabilization force held?"
+    passages = engine.ask(question).passages
+    from qa.answer import _blocks
+
+    meeting = next(i for i, p in enumerate(passages) if "meeting in Qatar" in p.text)
+    number = next(n for n, block in enumerate(_blocks(passages), start=1) if meeting in block)
+    assert not any("conference in Qatar" in passages[i].text for i in _blocks(passages)[number - 1])
+    engine.model.reply = f"The conference was held in Qatar [{number}]."
+    answer = engine.ask(question)
+    assert not answer.abstained and "Qatar" in answer.text
+    assert [c.quote for c in answer.citations if "conference in Qatar" in c.quote]
+
+
+def test_a_claim_joining_two_neighbouring_sentences_cites_both():
+    passages = ["The State Department has contacted more than 70 countries.",
+                "Among them, around 19 countries are ready to help."]
+    claim = Claim("It contacted more than 70 countries, and 19 are ready to help.", (1, 2))
+    assert attach_citations([claim], passages, "How many countries are ready to help?") == [
+        (claim.text, [0, 1])]
+
+
+def test_passages_far_below_the_best_are_not_given_to_the_model(settings):
+    engine = engine_with(settings, "Steve Witkoff [1].")
+    answer = engine.ask("Which US envoy, a friend of Trump, did the officials meet?")
+    everything = engine_with(settings.model_copy(update={"relevance_gap": 2.0}), "").ask(answer.question)
+    assert len(everything.passages) == settings.passages_per_answer > len(answer.passages) >= 1
+    assert answer.passages == everything.passages[: len(answer.passages)]
+    assert "Steve Witkoff" in answer.passages[0].text and not answer.abstained
+    prompt = engine.model.prompts[-1][-1]["content"]
+    assert all(p.text not in prompt for p in everything.passages[len(answer.passages):])
+
+
+def test_a_date_question_answered_without_a_date_abstains(settings):
+    # The cited sentence is real and supports the reply, but it gives no date for what was asked.
+    reply = "The United Nations Security Council last month approved Washington's plan [1]."
+    answer = engine_with(settings, reply).ask("On what date will the Board of Peace be announced?")
+    assert answer.abstained
+
+
+def test_a_date_question_answered_with_its_date_is_kept(settings):
+    answer = engine_with(settings, "The plan was announced on Sept. 29 [1].").ask(
+        "On what date was Trump's peace plan for Gaza announced?")
+    assert not answer.abstained and "Sept. 29" in answer.text
+    answer = engine_with(settings, "As early as next month [1].").ask("When could the deployment to Gaza begin?")
+    assert not answer.abstained and "next month" in answer.text

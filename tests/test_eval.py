@@ -181,3 +181,15 @@ def test_an_interrupted_run_resumes_without_asking_again(tmp_path):
     again = json.loads(out.read_text())["questions"]
     assert again[0]["answer"] == "PLANTED"  # taken from the journal, not asked again
     assert [q["question"] for q in again] == [q["question"] for q in first]
+
+
+def test_an_answer_listing_many_names_is_not_counted_right():
+    which = GoldQuestion("Which country offered to take part in the force?", ["Pakistan"], True, [], "factoid")
+    assert answer_correct(which, _answer("Pakistan offered to take part, Rubio said in Washington [1]."))
+    assert not answer_correct(which, _answer("Pakistan, Qatar, Egypt and Turkiye [1]."))
+    assert not answer_correct(which, _answer("Pakistan or Qatar [1]."))
+    assert not answer_correct(which, _answer("It was Pakistan, Qatar, Egypt, Turkiye or the United States."))
+    who = GoldQuestion("Who headed to Miami on Friday?", ["Qatar", "Egypt", "Turkiye"], True, [], "factoid")
+    assert answer_correct(who, _answer("Top officials of Qatar, Egypt and Turkiye [1]."))
+    mediators = GoldQuestion("Which two countries are key mediators?", ["Qatar and Egypt"], True, [], "factoid")
+    assert answer_correct(mediators, _answer("Qatar and Egypt [1]."))
