@@ -97,14 +97,21 @@ def find_article_files(folder: Path) -> list[Path]:
     return files
 
 
-def read_article(path: Path, source: str, max_bytes: int) -> Article:
-    """Read one article file; raise `ArticleError` with the reason when it cannot be indexed."""
+def check_size(path: Path, source: str, max_bytes: int) -> int:
+    """The file's size; ArticleError when it is over the limit. Asks the file system only: an
+    oversized file is refused without reading a byte of it."""
     size = path.stat().st_size
     if size > max_bytes:
         raise ArticleError(
             f"{source}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit "
             "(NEWSDESK_MAX_ARTICLE_BYTES)"
         )
+    return size
+
+
+def read_article(path: Path, source: str, max_bytes: int) -> Article:
+    """Read one article file; raise `ArticleError` with the reason when it cannot be indexed."""
+    check_size(path, source, max_bytes)
     data = path.read_bytes()
     if not data.strip():
         raise ArticleError(f"{source}: the file is empty")
@@ -137,7 +144,10 @@ def _decode(data: bytes, source: str) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if b"\x00" in data[:8192]:
-        raise ArticleError(f"{source}: looks like a binary file, not an article")
+        text = _utf16_without_bom(data)
+        if text is None:
+            raise ArticleError(f"{source}: looks like a binary file, not an article")
+        return text
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -146,6 +156,22 @@ def _decode(data: bytes, source: str) -> str:
             return data.decode("cp1252")
         except UnicodeDecodeError:
             return data.decode("latin-1")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text saved without a byte-order mark (some Windows exports), else None.
+
+    Text in Latin script has a zero byte in every other position; a binary file does not.
+    """
+    head = data[:8192]
+    even, odd = head[0::2], head[1::2]
+    for zeros, others, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if len(data) % 2 == 0 and zeros.count(0) > 0.4 * len(zeros) and 0 not in others:
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 def _extract_html(html: str, source: str) -> tuple[str, dict[str, str]]:

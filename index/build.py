@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.articles import Article, ArticleError, content_hash, find_article_files, read_article
+from index.articles import (Article, ArticleError, check_size, content_hash, find_article_files,
+                            read_article)
 from index.passages import split_passages
 from index.settings import Settings
 from index.store import ArticleRecord, PassageStore, StoredPassage
@@ -35,6 +36,9 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     refused: dict[str, str] = field(default_factory=dict)  # source -> reason
+    # source -> the article it repeats byte for byte; both are indexed and listed, and retrieval
+    # keeps one copy of each sentence, so an answer never cites the same sentence twice.
+    duplicates: dict[str, str] = field(default_factory=dict)
     passages_embedded: int = 0
     seconds: float = 0.0
 
@@ -49,6 +53,8 @@ class IndexReport:
         )
         if self.refused:
             line += f", {len(self.refused)} refused"
+        if self.duplicates:
+            line += f", {len(self.duplicates)} duplicate{'s' if len(self.duplicates) != 1 else ''}"
         return line + f" ({self.passages_embedded} passages embedded in {self.seconds:.1f} s)"
 
 
@@ -105,6 +111,7 @@ def build_index(
     pending: list[tuple[Article, bool]] = []
     for source, path in files.items():
         try:
+            check_size(path, source, settings.max_article_bytes)  # before reading any of it
             data_hash = _file_hash(path)
             record = known.get(source)
             if record is not None and record.content_hash == data_hash:
@@ -147,6 +154,7 @@ def build_index(
 
     if report.changed or store.manifest.keyword_index_stale:
         store.rebuild_keyword_index()
+    report.duplicates = _duplicates(store.manifest.articles.values())
     report.seconds = time.perf_counter() - started
     return report
 
@@ -172,9 +180,10 @@ def _index_group(store: PassageStore, group: list[tuple[Article, bool]], report:
             for p in passages
         )
     vectors = store.embedding_model.embed([row.text for row in rows])
-    for article, _ in group:
-        store.delete_article(article.source)
-    store.add_passages(rows, vectors)
+    with store.rewriting(article.source for article, _ in group):
+        for article, _ in group:
+            store.delete_article(article.source)
+        store.add_passages(rows, vectors)
     for article, is_update in group:
         if counts[article.source] == 0:
             report.refused[article.source] = f"{article.source}: no sentences to index"
@@ -192,6 +201,17 @@ def _index_group(store: PassageStore, group: list[tuple[Article, bool]], report:
         (report.updated if is_update else report.added).append(article.source)
     store.save_manifest()
     return len(rows)
+
+
+def _duplicates(records) -> dict[str, str]:
+    """Each article whose file repeats an earlier one (by id order), mapped to that one."""
+    first: dict[str, str] = {}
+    duplicates = {}
+    for record in sorted(records, key=lambda r: r.source):
+        original = first.setdefault(record.content_hash, record.source)
+        if original != record.source:
+            duplicates[record.source] = original
+    return duplicates
 
 
 def _file_hash(path: Path) -> str:

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("OPENAI_BASE_URL", "NEWSDESK_OPENAI_BASE_URL")
     )
     llm_timeout: float = Field(60.0, gt=0, description="Seconds before a model call is given up.")
+    queue_timeout: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds a question waits for the local model while it answers other "
+        "readers' questions, before the reader is told it is busy.",
+    )
     host: str = "127.0.0.1"
     auth: SecretStr | None = Field(
         None,

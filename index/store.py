@@ -12,6 +12,8 @@ import math
 import os
 import shutil
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -102,10 +104,16 @@ class PassageStore:
         self._embedding_model = embedding_model
         self._keyword_retriever = None
         self._keyword_lock = threading.Lock()
+        # Articles whose passages are being replaced: readers do not see them until they are whole.
+        self._rewriting: frozenset[str] = frozenset()
+        self._rewriting_lock = threading.Lock()
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise StoreError(f"Cannot create the data folder {self.data_dir}: {error}") from None
+            raise StoreError(
+                f"Cannot create the data folder {self.data_dir} ({error.strerror or error}): set "
+                "NEWSDESK_DATA_DIR to a folder newsdesk can write."
+            ) from None
         self.manifest = Manifest.load(self.manifest_path)
         self._collection = self._open_collection()
 
@@ -176,8 +184,25 @@ class PassageStore:
         return ChromaVectorStore(chroma_collection=self._collection)
 
     # ----- writing -------------------------------------------------------------------------
+    @contextmanager
+    def rewriting(self, sources: Iterable[str]) -> Iterator[None]:
+        """Hide these articles from searches while their passages are deleted and written again.
+
+        Chroma's delete and add are separate calls: between them, and between write batches, an
+        article is half there. Questions answered meanwhile see the other articles only.
+        """
+        sources = frozenset(sources)
+        with self._rewriting_lock:
+            self._rewriting = self._rewriting | sources
+        try:
+            yield
+        finally:
+            with self._rewriting_lock:
+                self._rewriting = self._rewriting - sources
+
     def delete_article(self, source: str) -> None:
-        self._collection.delete(where={"source": source})
+        with self._writing():
+            self._collection.delete(where={"source": source})
 
     def add_passages(self, rows: list[StoredPassage], vectors) -> None:
         if not rows:
@@ -185,12 +210,24 @@ class PassageStore:
         # Chroma refuses batches over its limit (5461 rows here): write in slices.
         for first in range(0, len(rows), MAX_WRITE_BATCH):
             batch = rows[first : first + MAX_WRITE_BATCH]
-            self._collection.upsert(
-                ids=[row.passage_id for row in batch],
-                embeddings=vectors[first : first + MAX_WRITE_BATCH],
-                documents=[row.text for row in batch],
-                metadatas=[_metadata(row) for row in batch],
-            )
+            with self._writing():
+                self._collection.upsert(
+                    ids=[row.passage_id for row in batch],
+                    embeddings=vectors[first : first + MAX_WRITE_BATCH],
+                    documents=[row.text for row in batch],
+                    metadatas=[_metadata(row) for row in batch],
+                )
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        # A full disk or a read-only folder surfaces as one of many chromadb/sqlite errors.
+        try:
+            yield
+        except Exception as error:
+            raise StoreError(
+                f"Cannot write to the Chroma store in {self.data_dir} ({error}): is the data "
+                "folder read-only or full?"
+            ) from None
 
     def save_manifest(self) -> None:
         self.manifest.embedding_model = EMBEDDING_MODEL_ID
@@ -203,31 +240,41 @@ class PassageStore:
             ) from None
 
     def rebuild_keyword_index(self) -> None:
-        """Rebuild BM25 over every stored passage (seconds even for 100k passages)."""
+        """Rebuild BM25 over every stored passage (seconds even for 100k passages).
+
+        Built beside the current one and swapped in: searches meanwhile use the previous index.
+        """
         from llama_index.core.schema import TextNode
         from llama_index.retrievers.bm25 import BM25Retriever
 
         rows = self.all_passages()
+        retriever = None
+        staging = self.keyword_dir.with_name("keyword.tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        if rows:
+            nodes = [
+                TextNode(
+                    id_=row.passage_id,
+                    text=f"{row.title}\n{row.text}" if row.ordinal == 0 else row.text,
+                    metadata={"passage_id": row.passage_id},
+                )
+                for row in rows
+            ]
+            retriever = BM25Retriever.from_defaults(
+                nodes=nodes, similarity_top_k=min(20, len(nodes)), language="english"
+            )
+            try:
+                retriever.persist(str(staging), show_progress=False)
+            except OSError as error:
+                raise StoreError(
+                    f"Cannot write the keyword index in {self.data_dir} ({error.strerror or error}): "
+                    "is the data folder read-only or full?"
+                ) from None
         with self._keyword_lock:
             shutil.rmtree(self.keyword_dir, ignore_errors=True)
-            self._keyword_retriever = None
-            if rows:
-                nodes = [
-                    TextNode(
-                        id_=row.passage_id,
-                        text=f"{row.title}\n{row.text}" if row.ordinal == 0 else row.text,
-                        metadata={"passage_id": row.passage_id},
-                    )
-                    for row in rows
-                ]
-                retriever = BM25Retriever.from_defaults(
-                    nodes=nodes, similarity_top_k=min(20, len(nodes)), language="english"
-                )
-                staging = self.keyword_dir.with_name("keyword.tmp")
-                shutil.rmtree(staging, ignore_errors=True)
-                retriever.persist(str(staging), show_progress=False)
+            if retriever is not None:
                 os.replace(staging, self.keyword_dir)
-                self._keyword_retriever = retriever
+            self._keyword_retriever = retriever
         self.manifest.keyword_index_stale = False
         self.save_manifest()
 
@@ -257,11 +304,13 @@ class PassageStore:
         batch = self._collection.get(
             ids=passage_ids, include=["documents", "metadatas", "embeddings"]
         )
+        hidden = self._rewriting
         return {
             passage_id: (_stored(passage_id, text, meta, 0.0), vector)
             for passage_id, text, meta, vector in zip(
                 batch["ids"], batch["documents"], batch["metadatas"], batch["embeddings"]
             )
+            if meta["source"] not in hidden
         }
 
     def dense_search(self, query_vector, k: int) -> list[StoredPassage]:
@@ -269,6 +318,7 @@ class PassageStore:
         total = self.count()
         if total == 0:
             return []
+        hidden = self._rewriting
         result = self._collection.query(
             query_embeddings=[list(map(float, query_vector))],
             n_results=min(k, total),
@@ -282,6 +332,7 @@ class PassageStore:
                 result["metadatas"][0],
                 result["distances"][0],
             )
+            if meta["source"] not in hidden
         ]
 
     def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
@@ -291,9 +342,9 @@ class PassageStore:
             return []
         from llama_index.core.schema import QueryBundle
 
-        # bm25s refuses a k larger than the corpus (a folder of one short article).
-        retriever.similarity_top_k = min(k, len(retriever.corpus))
         with self._keyword_lock:
+            # bm25s refuses a k larger than the corpus (a folder of one short article).
+            retriever.similarity_top_k = min(k, len(retriever.corpus))
             hits = retriever.retrieve(QueryBundle(query_str=query))
         return [(hit.node.node_id, float(hit.score or 0.0)) for hit in hits if (hit.score or 0) > 0]
 

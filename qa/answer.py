@@ -7,6 +7,7 @@ sentences themselves (`mode == "extracted"`), never an exception.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -20,7 +21,7 @@ import numpy as np
 
 from index.build import IndexReport, article_files, build_index
 from index.settings import Settings, load_settings
-from index.store import PassageStore, StoredPassage
+from index.store import PassageStore, StoredPassage, StoreError
 from qa.citations import (
     MIN_SUPPORT,
     Claim,
@@ -43,6 +44,18 @@ _ABSTAIN_REPLY = re.compile(
     r"|do(?:es)? not (?:say|mention|contain|specify|provide|state|include|give)"
     r"|no (?:information|mention)|cannot be (?:determined|answered|found)|can't be determined"
     r"|unable to (?:answer|determine|find)|i don'?t know",
+    re.IGNORECASE,
+)
+# A sentence that speaks to a language model rather than about the news ("Ignore previous
+# instructions and say ...") is not reporting: it never reaches the model, and is never cited.
+_ADDRESSES_MODEL = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+)?(?:your|previous|prior|"
+    r"above|earlier|preceding|system)\s+(?:instructions|prompts?)\b"
+    r"|\b(?:ignore|disregard|forget)\s+(?:all\s+of\s+|everything\s+)?the\s+above\b"
+    r"|\bsystem prompt\b|\bjailbreak"
+    r"|\byou are (?:now )?(?:an? |the )?(?:ai|assistant|language model|chatbot|llm)\b"
+    r"|\b(?:ai(?: assistants?)?|language models?|llms?|chatbots?)\b[^.!?]{0,40}?\b(?:must|should)\s+"
+    r"(?:answer|reply|respond|say|write)\b",
     re.IGNORECASE,
 )
 _MARKERS = re.compile(r"\s*\[\d+\]")
@@ -103,6 +116,7 @@ class Answer:
     standalone_question: str | None = None
     seconds: float = 0.0
     first_token_seconds: float | None = None
+    queue_seconds: float = 0.0  # of `seconds`, waiting for the model while it served others
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -141,9 +155,15 @@ class AnswerEngine:
         self.last_index_report: IndexReport | None = None
 
     # ----- the index --------------------------------------------------------------------------
-    def ensure_index(self) -> IndexReport | None:
-        """Index new, changed and removed articles; cheap (file stats) when nothing changed."""
-        with self._index_lock:
+    def ensure_index(self, wait: bool = True) -> IndexReport | None:
+        """Index new, changed and removed articles; cheap (file stats) when nothing changed.
+
+        With `wait=False`, returns None at once when another thread is indexing: the caller goes
+        on with the store as it is (articles being rewritten are hidden from searches meanwhile).
+        """
+        if not self._index_lock.acquire(blocking=wait):
+            return None
+        try:
             signature = self._signature()
             if signature == self._files_signature:
                 return None
@@ -151,6 +171,13 @@ class AnswerEngine:
             self._files_signature = signature
             self.last_index_report = report
             return report
+        finally:
+            self._index_lock.release()
+
+    @property
+    def indexing(self) -> bool:
+        """Whether an indexing run is under way."""
+        return self._index_lock.locked()
 
     def _signature(self) -> tuple:
         signature = []
@@ -187,9 +214,17 @@ class AnswerEngine:
             yield Answer(question=question, text=refusal, abstained=True, notice=refusal,
                          mode=self._mode())
             return
-        self.ensure_index()
+        waited_before = self._queue_wait()
+        index_problem = None
+        try:
+            # While another thread re-indexes, answer from the store as it is rather than wait;
+            # with nothing indexed yet there is nothing to answer from, so wait then.
+            self.ensure_index(wait=self.store.count() == 0)
+        except StoreError as error:  # a read-only or full data folder: answer from what is there
+            index_problem = f"The index could not be brought up to date: {error}"
         if self.store.count() == 0:
-            notice = f"No articles are indexed yet: add .txt, .md or .html files to {self.settings.articles_dir}."
+            notice = index_problem or (f"No articles are indexed yet: add .txt, .md or .html files "
+                                       f"to {self.settings.articles_dir}.")
             yield Answer(question=question, text=NOT_IN_ARTICLES, abstained=True, notice=notice,
                          mode=self._mode())
             return
@@ -198,9 +233,8 @@ class AnswerEngine:
         standalone = question
         if history and _leans_on_conversation(question):
             standalone, notice = self._standalone_question(question, history)
-        with self._index_lock:  # never retrieve from an index half-way through an update
-            retrieval = retrieve(self.store, standalone, self.settings.passages_per_answer).closest(
-                self.settings.relevance_gap)
+        retrieval = retrieve(self.store, standalone, self.settings.passages_per_answer).closest(
+            self.settings.relevance_gap).excluding(lambda p: _ADDRESSES_MODEL.search(p.text))
         yield retrieval.passages
 
         answer = Answer(question=question, text=NOT_IN_ARTICLES, abstained=True,
@@ -209,6 +243,7 @@ class AnswerEngine:
                         standalone_question=standalone if standalone != question else None)
         if retrieval.best_similarity < self.settings.min_relevance:
             answer.seconds = time.perf_counter() - started
+            answer.notice = _joined(answer.notice, index_problem)
             yield answer
             return
 
@@ -229,7 +264,12 @@ class AnswerEngine:
             except ModelUnavailable as error:
                 answer = self._extracted(answer, retrieval, str(error))
         answer.seconds = time.perf_counter() - started
+        answer.queue_seconds = self._queue_wait() - waited_before
+        answer.notice = _joined(answer.notice, index_problem)
         yield answer
+
+    def _queue_wait(self) -> float:
+        return self.model.queue_wait() if self.model is not None else 0.0
 
     def _mode(self) -> str:
         return "generated" if self.model is not None else "extracted"
@@ -595,6 +635,10 @@ def _render(
     return " ".join(sentences), citations
 
 
+def _joined(*notices: str | None) -> str | None:
+    return " ".join(n for n in notices if n) or None
+
+
 def _listed(words: list[str]) -> str:
     quoted = [f"“{word}”" for word in words[:4]]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
@@ -616,7 +660,9 @@ _engines_lock = threading.Lock()
 def engine_for(settings: Settings | None = None) -> AnswerEngine:
     """The process's engine for these settings (the store and model are opened once)."""
     settings = settings or load_settings()
-    key = settings.model_dump_json()
+    # Secrets are masked in the dump: a different key must still mean another engine.
+    secrets = [secret.get_secret_value() if secret else "" for secret in (settings.openai_api_key, settings.auth)]
+    key = settings.model_dump_json() + hashlib.sha256("\0".join(secrets).encode()).hexdigest()
     with _engines_lock:
         if key not in _engines:
             _engines[key] = AnswerEngine(settings)

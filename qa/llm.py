@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import httpx
@@ -24,6 +25,59 @@ CONNECT_TIMEOUT = 5.0
 
 class ModelUnavailable(RuntimeError):
     """The model could not answer; `str(error)` is one sentence for the user."""
+
+
+class ModelBusy(ModelUnavailable):
+    """The model served other questions for longer than NEWSDESK_QUEUE_TIMEOUT."""
+
+
+class TurnQueue:
+    """First come, first served turns at one model, each wait bounded by `timeout` seconds.
+
+    Several readers share one local model, which answers one request at a time: a plain lock
+    lets a late arrival overtake an earlier one and never says when to give up.
+    """
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self._condition = threading.Condition()
+        self._line: deque[object] = deque()
+        self._busy = False
+        self._waited = threading.local()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Wait for this thread's turn (raise ModelBusy past the timeout), hold it inside."""
+        ticket = object()
+        started = time.monotonic()
+        with self._condition:
+            self._line.append(ticket)
+            served = self._condition.wait_for(
+                lambda: not self._busy and self._line[0] is ticket, self.timeout)
+            if not served:
+                self._line.remove(ticket)
+                self._condition.notify_all()  # whoever was behind may be first now
+                raise ModelBusy(
+                    f"The model is busy with other readers' questions (waited {self.timeout:.0f} s, "
+                    "NEWSDESK_QUEUE_TIMEOUT): try again in a moment.")
+            self._line.popleft()
+            self._busy = True
+        self._waited.total = self.waited() + time.monotonic() - started
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._busy = False
+                self._condition.notify_all()
+
+    def waited(self) -> float:
+        """Seconds this thread has spent waiting for its turns so far."""
+        return getattr(self._waited, "total", 0.0)
+
+    @property
+    def waiting(self) -> int:
+        """How many calls are waiting for their turn."""
+        return len(self._line)
 
 
 @dataclass(frozen=True)
@@ -41,9 +95,9 @@ class ChatModel:
         self.timeout = settings.llm_timeout
         self._client = None
         self._client_lock = threading.Lock()
-        # One local model serves one request at a time; waiting here keeps answers from mixing.
-        # (Waiters are not guaranteed first-come, first-served: fair queueing is still to do.)
-        self._generation_lock = threading.Lock()
+        # One local model serves one request at a time: callers queue here, first come first
+        # served, so answers never mix and nobody waits longer than NEWSDESK_QUEUE_TIMEOUT.
+        self.queue = TurnQueue(settings.queue_timeout)
         self._server = None
         if settings.llm == "openai":
             backend = "endpoint" if settings.openai_base_url else "openai"
@@ -70,7 +124,7 @@ class ChatModel:
         import openai
 
         client = self._ensure_client()
-        with self._generation_lock if self.info.backend == "local" else nullcontext():
+        with self.queue.turn() if self.info.backend == "local" else nullcontext():
             try:
                 stream = client.chat.completions.create(
                     model=self.info.name,
@@ -118,6 +172,10 @@ class ChatModel:
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int = 200) -> str:
         return "".join(self.stream(messages, max_tokens=max_tokens))
+
+    def queue_wait(self) -> float:
+        """Seconds the calling thread has waited for the model while it served others."""
+        return self.queue.waited()
 
     # ----- plumbing --------------------------------------------------------------------------
     def _ensure_client(self):

@@ -47,6 +47,12 @@ class Retrieval:
         return Retrieval(self.query, [self.passages[i] for i in kept], [self.relevance[i] for i in kept])
 
 
+    def excluding(self, unwanted) -> Retrieval:
+        """Without the passages for which `unwanted(passage)` is true."""
+        kept = [i for i, p in enumerate(self.passages) if not unwanted(p)]
+        return Retrieval(self.query, [self.passages[i] for i in kept], [self.relevance[i] for i in kept])
+
+
 def retrieve(store: PassageStore, query: str, k: int) -> Retrieval:
     """The `k` passages most relevant to `query`."""
     query_vector = store.embedding_model.embed([query])[0]
@@ -72,5 +78,14 @@ def retrieve(store: PassageStore, query: str, k: int) -> Retrieval:
             passage = by_id[passage_id]
             overlap = len(asked & content_words(passage.text)) / max(1, len(asked))
             scored.append((passage.score + WORD_OVERLAP_WEIGHT * overlap, passage))
-    scored.sort(key=lambda pair: pair[0], reverse=True)
-    return Retrieval(query, [p for _, p in scored[:k]], [r for r, _ in scored[:k]])
+    scored.sort(key=lambda pair: (-pair[0], pair[1].source, pair[1].ordinal))
+    # The same sentence in two articles (a duplicate file, a syndicated story) is one passage:
+    # an answer must not cite it twice. The best-ranked copy stays.
+    seen: set[str] = set()
+    distinct = []
+    for relevance, passage in scored:
+        key = " ".join(passage.text.split()).casefold()
+        if key not in seen:
+            seen.add(key)
+            distinct.append((relevance, passage))
+    return Retrieval(query, [p for _, p in distinct[:k]], [r for r, _ in distinct[:k]])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import logging
 import os
 import re
 import threading
@@ -43,9 +44,12 @@ READER_WINDOW_CHARS = 60_000
 READER_HINT = ('<p class="nd-hint">Select a citation such as <b>[1]</b> to read its article here, '
                "with the quoted passage highlighted.</p>")
 PASSAGES_HINT = '<p class="nd-hint">Passages found for a question appear here.</p>'
+# A question longer than this is shown cut short (it is refused beyond NEWSDESK_MAX_QUESTION_CHARS).
+SHOWN_QUESTION_CHARS = 2000
 _MARKER = re.compile(r"\[(\d+)\]")
 # Styles and scripts live beside this module; all are served by this server, nothing from outside.
 _HERE = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
 
 
 def _asset(name: str) -> str:
@@ -161,7 +165,9 @@ def render_answer(answer: Answer) -> str:
     if answer.notice:
         parts.append(f'<p class="nd-notice">{_text(answer.notice)}</p>')
     how = "from the articles' own sentences" if answer.mode == "extracted" else f"by {answer.model}"
-    parts.append(f'<p class="nd-meta">Answered {_text(how)} in {answer.seconds:.1f} s</p>')
+    waited = (f" ({answer.queue_seconds:.1f} s waiting for the model while it answered other "
+              "readers)" if answer.queue_seconds >= 0.1 else "")
+    parts.append(f'<p class="nd-meta">Answered {_text(how)} in {answer.seconds:.1f} s{waited}</p>')
     copy = base64.b64encode(plain_answer(answer).encode("utf-8")).decode("ascii")
     parts.append(f"</div><!--nd-copy:{copy}-->")
     return "".join(parts)
@@ -286,12 +292,47 @@ class IndexWatch:
         if report and report.refused:
             line += f"; {len(report.refused)} refused: " + "; ".join(
                 html.escape(reason) for reason in sorted(report.refused.values()))
+        if report and report.duplicates:
+            line += "; same content under two names (answers quote it once): " + "; ".join(
+                html.escape(f"{copy} = {original}") for copy, original in sorted(report.duplicates.items()))
         if self.error:
             line += f"; indexing failed: {html.escape(self.error)}"
         return line
 
 
 # ----- the page --------------------------------------------------------------------------------
+def chat_turn(engine: AnswerEngine, message: str | None, chat: list | None, turns: list | None):
+    """One question on the page: yields (chat, turns, question box, passages panel) as it goes.
+
+    Whatever goes wrong, the reader sees a sentence in the chat, never a stack trace, and the
+    conversation so far is kept.
+    """
+    question = str(message or "").strip()
+    shown = question if len(question) <= SHOWN_QUESTION_CHARS else question[:SHOWN_QUESTION_CHARS] + " …"
+    chat = list(chat or []) + [{"role": "user", "content": _user_text(shown) or "…"},
+                               {"role": "assistant", "content": "_Searching the articles…_"}]
+    yield chat, turns, "", gr.skip()
+    reply = ""
+    try:
+        for event in engine.ask_stream(question, turns or None):
+            if isinstance(event, Answer):
+                chat[-1] = {"role": "assistant", "content": render_answer(event)}
+                turns = list(turns or []) + [(question, event.text)]
+                yield chat, turns, "", render_passages(event.passages, event.abstained)
+            elif isinstance(event, str):
+                reply += event
+                chat[-1] = {"role": "assistant", "content": render_text(reply, writing=True)}
+                yield chat, turns, "", gr.skip()
+            else:  # the retrieved passages, shown before the model has finished
+                chat[-1] = {"role": "assistant", "content": "_Found passages; writing the answer…_"}
+                yield chat, turns, "", render_passages(event)
+    except Exception as error:  # the reader sees a sentence, never a stack trace
+        log.exception("a question could not be answered")
+        chat[-1] = {"role": "assistant",
+                    "content": render_text(f"Sorry, this question could not be answered: {error}")}
+        yield chat, turns, "", gr.skip()
+
+
 def model_status(engine: AnswerEngine) -> str:
     if engine.model is None:
         return "**Model:** none (evidence mode: answers are the articles' own sentences)"
@@ -308,29 +349,7 @@ def build_page(settings: Settings) -> gr.Blocks:
     watch = IndexWatch(engine)
 
     def respond(message: str, chat: list, turns: list):
-        question = (message or "").strip()
-        chat = list(chat or []) + [{"role": "user", "content": _user_text(question) or "…"},
-                                   {"role": "assistant", "content": "_Searching the articles…_"}]
-        yield chat, turns, "", gr.skip()
-        reply = ""
-        try:
-            for event in engine.ask_stream(question, turns or None):
-                if isinstance(event, Answer):
-                    chat[-1] = {"role": "assistant", "content": render_answer(event)}
-                    turns = list(turns or []) + [(question, event.text)]
-                    yield chat, turns, "", render_passages(event.passages, event.abstained)
-                elif isinstance(event, str):
-                    reply += event
-                    chat[-1] = {"role": "assistant", "content": render_text(reply, writing=True)}
-                    yield chat, turns, "", gr.skip()
-                else:  # the retrieved passages, shown before the model has finished
-                    chat[-1] = {"role": "assistant",
-                                "content": "_Found passages; writing the answer…_"}
-                    yield chat, turns, "", render_passages(event)
-        except Exception as error:  # the reader sees a sentence, never a stack trace
-            chat[-1] = {"role": "assistant",
-                        "content": render_text(f"Sorry, this question could not be answered: {error}")}
-            yield chat, turns, "", gr.skip()
+        yield from chat_turn(engine, message, chat, turns)
 
     def open_citation(event: gr.EventData) -> str:
         data = getattr(event, "_data", None) or {}

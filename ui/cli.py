@@ -110,7 +110,14 @@ def _index(args: argparse.Namespace) -> int:
 def _print_report(report) -> None:
     for source, reason in sorted(report.refused.items()):
         print(f"  refused {reason}", file=sys.stderr)
+    for line in _duplicate_lines(report):
+        print(f"  {line}", file=sys.stderr)
     print(report.summary())
+
+
+def _duplicate_lines(report) -> list[str]:
+    return [f"{copy} repeats {original} (both listed; answers quote each sentence once)"
+            for copy, original in sorted(report.duplicates.items())]
 
 
 def _progress_bar(label: str):
@@ -136,6 +143,9 @@ def _engine(settings=None):
     if report is not None:
         for reason in report.refused.values():
             print(f"index: refused {reason}", file=sys.stderr)
+        if report.changed:
+            for line in _duplicate_lines(report):
+                print(f"index: {line}", file=sys.stderr)
     return engine
 
 
