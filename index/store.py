@@ -143,7 +143,9 @@ class PassageStore:
         except StoreError:
             raise
         except Exception as error:  # chromadb raises many kinds; the user needs one message
-            raise StoreError(f"Cannot open the Chroma store in {self.data_dir}: {error}") from None
+            hint = "" if self.settings.chroma_url else (
+                ": is NEWSDESK_DATA_DIR a folder newsdesk can read and write?")
+            raise StoreError(f"Cannot open the Chroma store in {self.data_dir} ({error}){hint}") from None
 
     def _client(self, chromadb, chroma_settings):
         url = self.settings.chroma_url

@@ -163,6 +163,11 @@ class ChatModel:
                 raise ModelUnavailable(
                     f"The model endpoint answered with an error ({error.status_code})."
                 ) from None
+            except httpx.TimeoutException:
+                # A server that went quiet mid-answer (read timeouts are not wrapped while streaming).
+                raise ModelUnavailable(
+                    f"The model stopped answering for {self.timeout:.0f} s (NEWSDESK_LLM_TIMEOUT)."
+                ) from None
             except (openai.APIError, httpx.HTTPError):
                 # The server went away mid-answer (httpx errors are not wrapped while streaming).
                 self._mark_local_failure()
