@@ -46,19 +46,20 @@ class TurnQueue:
         self._waited = threading.local()
 
     @contextmanager
-    def turn(self) -> Iterator[None]:
+    def turn(self, timeout: float | None = None) -> Iterator[None]:
         """Wait for this thread's turn (raise ModelBusy past the timeout), hold it inside."""
+        timeout = self.timeout if timeout is None else timeout
         ticket = object()
         started = time.monotonic()
         with self._condition:
             self._line.append(ticket)
             served = self._condition.wait_for(
-                lambda: not self._busy and self._line[0] is ticket, self.timeout)
+                lambda: not self._busy and self._line[0] is ticket, timeout)
             if not served:
                 self._line.remove(ticket)
                 self._condition.notify_all()  # whoever was behind may be first now
                 raise ModelBusy(
-                    f"The model is busy with other readers' questions (waited {self.timeout:.0f} s, "
+                    f"The model is busy with other readers' questions (waited {timeout:.0f} s, "
                     "NEWSDESK_QUEUE_TIMEOUT): try again in a moment.")
             self._line.popleft()
             self._busy = True
