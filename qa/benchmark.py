@@ -26,7 +26,7 @@ from index.settings import Settings
 DEFAULT_SIZES = (100, 1000, 10000)
 DEFAULT_QUESTIONS = 15
 # Embedding alone is timed on at most this many of a corpus's passages (an even sample).
-EMBED_SAMPLE = 20_000
+EMBED_SAMPLE = 5_000
 # The reply budget of both pipelines: newsdesk's default for an answer.
 MAX_REPLY_TOKENS = 200
 # LlamaIndex's prompts are long; a generous read timeout, and no silent retry doubling a time.
@@ -112,10 +112,15 @@ def machine_info() -> dict:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
     try:
+        here = Path(__file__).parent
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, timeout=5, cwd=Path(__file__).parent)
+                                text=True, timeout=5, cwd=here)
         if commit.returncode == 0:
             info["commit"] = commit.stdout.strip()
+            changes = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                     capture_output=True, text=True, timeout=5, cwd=here)
+            # Figures of a tree with uncommitted edits are not those of the commit alone.
+            info["uncommitted_changes"] = sorted(line[3:] for line in changes.stdout.splitlines())
     except (OSError, subprocess.SubprocessError):
         pass
     return info
