@@ -524,9 +524,13 @@ def run_benchmark(settings: Settings, options: BenchOptions, progress: Progress 
                            "threads": settings.llm_threads, "context": settings.llm_context}
         progress(f"answers: {len(factoid)} standalone and {len(followup)} follow-up questions "
                  f"with {settings.model_name}")
+        load = [round(x, 2) for x in os.getloadavg()]
         result["newsdesk"] = measure_newsdesk(answers_settings, factoid, followup, progress)
+        result["newsdesk"]["load_average_before"] = load
         if options.llamaindex and settings.llm == "local":
+            load = [round(x, 2) for x in os.getloadavg()]
             result["llamaindex"] = measure_llamaindex(answers_settings, factoid, progress)
+            result["llamaindex"]["load_average_before"] = load
         elif options.llamaindex:
             result["llamaindex"] = None
             result["llamaindex_skipped"] = "the side-by-side runs with the local model only"
