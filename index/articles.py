@@ -7,6 +7,7 @@ itself, for HTML (or another encoding) the text extracted here, which `article_t
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,16 +85,33 @@ def find_article_files(folder: Path) -> list[Path]:
     """Article files under `folder`, sorted, skipping hidden files and folders."""
     if not folder.is_dir():
         return []
-    files = []
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if path.is_file() and path.suffix.lower() in ARTICLE_SUFFIXES:
-            # A link out of the folder is not an article of it (and could expose other files).
-            if path.is_symlink() and folder.resolve() not in path.resolve().parents:
+    files: list[Path] = []
+    resolved_folder: Path | None = None
+
+    def walk(directory: str) -> None:
+        nonlocal resolved_folder
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:  # a folder that vanished or cannot be read holds no articles
+            return
+        # Directory entries know their type from the listing: no stat per file, which made a
+        # scan of 10,000 articles (done before every question) take half a second.
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            files.append(path)
+            if entry.is_dir(follow_symlinks=False):
+                walk(entry.path)
+            elif entry.name.lower().endswith(ARTICLE_SUFFIXES) and entry.is_file():
+                path = Path(entry.path)
+                if entry.is_symlink():
+                    # A link out of the folder is not an article of it (and could expose other files).
+                    resolved_folder = resolved_folder or folder.resolve()
+                    if resolved_folder not in path.resolve().parents:
+                        continue
+                files.append(path)
+
+    walk(str(folder))
     return files
 
 
