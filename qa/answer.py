@@ -36,7 +36,7 @@ from qa.citations import (
 )
 from qa.disagreements import find_disagreements, quantities
 from qa.llm import ChatModel, ModelUnavailable
-from qa.retrieval import Retrieval, retrieve
+from qa.retrieval import Retrieval, other_tellings, retrieve
 
 NOT_IN_ARTICLES = "The articles don't say."
 _ABSTAIN_REPLY = re.compile(
@@ -173,11 +173,6 @@ class AnswerEngine:
             return report
         finally:
             self._index_lock.release()
-
-    @property
-    def indexing(self) -> bool:
-        """Whether an indexing run is under way."""
-        return self._index_lock.locked()
 
     def _signature(self) -> tuple:
         signature = []
@@ -366,7 +361,20 @@ class AnswerEngine:
                              f"its reply is not shown: “{_shorten(reply, 160)}”")
             return answer
         answer.abstained = False
-        return _with_disagreements(answer, attached, passages, question)
+        return self._with_other_tellings(answer, attached, passages, question)
+
+    def _with_other_tellings(
+        self, answer: Answer, attached: list[tuple[str, list[int]]], passages: list[StoredPassage],
+        question: str,
+    ) -> Answer:
+        """The answer rendered with its disagreements, looked for also in the other articles'
+        tellings of what it cites; a telling that gets cited joins the answer's passages."""
+        cited = sorted({i for _, kept in attached for i in kept})
+        tellings = other_tellings(self.store, [passages[i] for i in cited])
+        answer = _with_disagreements(answer, attached, passages + tellings, question)
+        quoted = {(c.source, c.start) for c in answer.citations}
+        answer.passages = passages + [t for t in tellings if (t.source, t.start) in quoted]
+        return answer
 
     def _recited(
         self, attached: list[tuple[str, list[int]]], passages: list[StoredPassage], asked: str,
@@ -432,7 +440,7 @@ class AnswerEngine:
             chosen = []
         attached = [(_quoted(p.text), [retrieval.passages.index(p)]) for p in chosen]
         answer.abstained = not chosen
-        answer = _with_disagreements(answer, attached, retrieval.passages, retrieval.query)
+        answer = self._with_other_tellings(answer, attached, retrieval.passages, retrieval.query)
         if not chosen:
             answer.text = NOT_IN_ARTICLES
         answer.mode = "extracted"

@@ -89,3 +89,30 @@ def retrieve(store: PassageStore, query: str, k: int) -> Retrieval:
             seen.add(key)
             distinct.append((relevance, passage))
     return Retrieval(query, [p for _, p in distinct[:k]], [r for r, _ in distinct[:k]])
+
+
+# Another article's telling of the same statement is usually this close (cosine) or closer; the
+# disagreement check itself then decides, word by word, whether the two tellings differ.
+MIN_TELLING_SIMILARITY = 0.6
+
+
+def other_tellings(store: PassageStore, passages: list[StoredPassage]) -> list[StoredPassage]:
+    """Passages of other articles that may tell what `passages` tell, not among them already.
+
+    Retrieval ranks by closeness to the question, so one outlet's version of a quote can be
+    found while another's, worded differently, is not: looking from the passage itself finds it.
+    """
+    if not passages:
+        return []
+    known = {p.passage_id for p in passages}
+    found: dict[str, StoredPassage] = {}
+    stored = store.get_passages_with_vectors([p.passage_id for p in passages])
+    for passage in passages:
+        if passage.passage_id not in stored:
+            continue
+        for near in store.dense_search(stored[passage.passage_id][1], 4):
+            if (near.source != passage.source and near.passage_id not in known
+                    and near.score >= MIN_TELLING_SIMILARITY):
+                found.setdefault(near.passage_id, near)
+    return list(found.values())
+

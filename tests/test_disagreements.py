@@ -72,3 +72,19 @@ def test_answer_giving_both_versions_cites_both_and_lists_the_disagreement(setti
     assert "The articles differ" not in answer.text  # both versions already there
     [disagreement] = answer.disagreements
     assert {answer.citations[v.citations[0] - 1].source for v in disagreement.versions} == {SEED_A, SEED_B}
+
+
+def test_the_other_articles_telling_of_a_cited_quote_is_found_though_not_retrieved(settings):
+    from tests.test_citations import engine_with
+
+    question = "According to Rubio, to whom are the nation states willing to join the force acceptable?"
+    engine = engine_with(settings, "The nation states are acceptable to all sides [1].")
+    answer = engine.ask(question)
+    assert "all stakeholders" not in engine.model.prompts[-1][-1]["content"]  # retrieval missed it
+    assert_contract(answer, settings)
+    assert "all sides" in answer.text and "stakeholders" in answer.text
+    [disagreement] = answer.disagreements
+    assert {v.source for v in disagreement.versions} == {SEED_A, SEED_B}
+    quotes = {answer.citations[v.citations[0] - 1].source: answer.citations[v.citations[0] - 1].quote
+              for v in disagreement.versions}
+    assert "all stakeholders" in quotes[SEED_B] and "all sides" in quotes[SEED_A]
