@@ -52,6 +52,7 @@ class Result:
     answer_seconds: float | None = None  # what the page reports: newsdesk's own time
     queue_seconds: float = 0.0  # of which waiting for the model while it served others
     abstained: bool = False
+    answer: str = ""  # what the reader saw, as plain text (cut short)
     problem: str | None = None  # lost, unfinished, or mixed with another reader's
 
 
@@ -96,7 +97,8 @@ def serve_page(workdir: Path, llm: str = "local", model: str = "smollm2-135m",
                NEWSDESK_LLM=llm, NEWSDESK_MODEL=model, NEWSDESK_PORT=str(port))
     log_path = workdir / "page.log"
     with log_path.open("wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "ui.cli", "chat"], cwd=ROOT, env=env,
+        # Started in the work folder: a `.env` of the repository must not reach the page under test.
+        server = subprocess.Popen([sys.executable, "-m", "ui.cli", "chat"], cwd=workdir, env=env,
                                   stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -179,7 +181,8 @@ def _reader(url: str, user: int, questions: list[str], deadline: float, results:
         if timing:
             result.answer_seconds = float(timing.group(1))
             result.queue_seconds = float(timing.group(2) or 0.0)
-        result.abstained = "The articles don't say" in answer
+        result.answer = _plain(answer)[:300]
+        result.abstained = result.answer.startswith("The articles don't say")
 
 
 def run_load(url: str, users: int, per_user: int, seconds: float) -> dict:
@@ -260,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=1200, help="the run's time limit")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "load" / "latest.json")
     args = parser.parse_args(argv)
+    load_at_start = [round(x, 2) for x in os.getloadavg()]  # other work on the machine skews figures
     with tempfile.TemporaryDirectory(prefix="newsdesk-load-") as folder:
         with serve_page(Path(folder), llm=args.llm, model=args.model) as url:
             print(f"page at {url}; {args.users} readers x {args.questions} questions", file=sys.stderr)
@@ -268,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         "llm": args.llm, "model": args.model if args.llm == "local" else None,
         "articles": "seeds/", "date": time.strftime("%Y-%m-%d"),
         "cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
-        "page_concurrency_limit": 8,
+        "page_concurrency_limit": 8, "load_average_at_start": load_at_start,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -22,7 +22,6 @@ from index.store import Manifest, StoreError
 from qa.answer import AnswerEngine
 from tests.conftest import SEED_A, SEED_B
 
-ROOT = Path(__file__).resolve().parent.parent
 GULLS = ("Gull census on Skerry Island\n\nVolunteers counted 2,318 nesting gulls on Skerry Island "
          "on Saturday, the bird trust said.\nThe census is held every five years.\nThe next one is "
          "due in 2030.\nThe trust thanked its 40 volunteers.\nSkerry Island has no permanent residents.\n")
@@ -178,7 +177,7 @@ def test_indexing_killed_with_sigkill_is_completed_by_the_next_run(settings, art
         f"index.build.build_index(load_settings(articles_dir={str(articles_dir)!r}, "
         f"data_dir={str(settings.data_dir)!r}, llm='none'))\n"
     )
-    indexer = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    indexer = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path)  # no .env but ours
     try:
         recorded: dict = {}
         deadline = time.monotonic() + 120
