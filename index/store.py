@@ -350,6 +350,13 @@ class PassageStore:
             hits = retriever.retrieve(QueryBundle(query_str=query))
         return [(hit.node.node_id, float(hit.score or 0.0)) for hit in hits if (hit.score or 0) > 0]
 
+    def words_in_articles(self, words: set[str]) -> set[str]:
+        """Those of the stemmed `words` that some stored passage has."""
+        retriever = self._keyword_index()
+        if retriever is None:
+            return set(words)
+        return {word for word in words if word in retriever.bm25.vocab_dict}
+
     def word_rarity(self, words: set[str]) -> dict[str, float]:
         """Inverse document frequency of each stemmed word over the stored passages.
 

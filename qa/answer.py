@@ -131,6 +131,13 @@ def _prompt(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
+def _example_words() -> frozenset[str]:
+    """Content words of the worked examples' passages and answers."""
+    text = re.sub(r"\[\d+\]|NOT IN THE ARTICLES|Passages|Question|Answer", " ", _prompt("answer_examples"))
+    return frozenset(content_words(text))
+
+
 def _fixed_prefix() -> tuple[dict[str, str], ...]:
     """The system prompt and the worked examples (answer_examples.txt) as earlier chat turns.
 
@@ -325,8 +332,13 @@ class AnswerEngine:
             answer.abstained = True
             answer.text = NOT_IN_ARTICLES
             return answer
-        claims = _sentence_citations(split_claims(reply), retrieval.passages)
         passages = retrieval.passages
+        # A claim with words of the worked examples that no article and not the question has was
+        # copied from the examples (small models do: "The mayor says..."): it is never shown.
+        foreign = _example_words() - content_words(question)
+        foreign -= self.store.words_in_articles(set(foreign))
+        claims = [claim for claim in _sentence_citations(split_claims(reply), passages)
+                  if not content_words(claim.text) & foreign]
         attached = attach_citations(claims, [p.text for p in passages], question)
         uncited = [claim for claim, kept in attached if not kept]
         similarities = self._similarities(uncited, retrieval) if uncited else None

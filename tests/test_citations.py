@@ -286,3 +286,13 @@ def test_a_date_question_answered_with_its_date_is_kept(settings):
     assert not answer.abstained and "Sept. 29" in answer.text
     answer = engine_with(settings, "As early as next month [1].").ask("When could the deployment to Gaza begin?")
     assert not answer.abstained and "next month" in answer.text
+
+
+def test_a_claim_copied_from_the_worked_examples_is_not_shown(settings):
+    reply = "The mayor says a stabilization force on the ground is essential to protect aid deliveries [1]."
+    answer = engine_with(settings, reply).ask(
+        "What does Rubio say a stabilization force on the ground is essential to protect?")
+    assert answer.abstained and "mayor" not in answer.text
+    kept = engine_with(settings, "Rubio says it is essential to protect aid deliveries [1].").ask(
+        "What does Rubio say a stabilization force on the ground is essential to protect?")
+    assert not kept.abstained and "aid deliveries" in kept.text
