@@ -63,7 +63,8 @@ def test_bench_writes_results_with_sane_figures_and_a_plot(tmp_path, monkeypatch
     assert row["passages"] > 8 * 10 and row["words"] > row["passages"]
     assert row["index"]["seconds"] > 0 and row["index"]["passages_per_second"] > 0
     assert row["embedding_alone"]["passages"] == row["passages"]
-    assert row["throughput_ratio"] > 0
+    assert row["throughput_ratio"] > 0 and row["cpu_throughput_ratio"] > 0
+    assert result["complete"] is True
     assert row["retrieval_ms"]["n"] > 10 and 0 < row["retrieval_ms"]["p50"] <= row["retrieval_ms"]["p95"]
     assert 0 < row["passages_ready_ms"]["p50"]
     assert 0 <= row["retrieval_hit_at_k"] <= 1
@@ -81,6 +82,7 @@ def test_bench_writes_results_with_sane_figures_and_a_plot(tmp_path, monkeypatch
 def test_plot_and_targets_of_a_three_size_result():
     def row(articles: int, ms: float, seconds: float, rss: float) -> dict:
         return {"articles": articles, "passages": articles * 25, "throughput_ratio": 0.8,
+                "cpu_throughput_ratio": 0.9,
                 "retrieval_ms": {"p50": ms}, "passages_ready_ms": {"p50": ms * 2},
                 "index": {"seconds": seconds}, "embedding_alone": {"passages_per_second": 100.0},
                 "peak_rss_mib": {"after_queries": rss}}

@@ -286,16 +286,21 @@ def _bench(args: argparse.Namespace) -> int:
                   "(make bench, or pip install 'newsdesk[bench]'); or pass --skip-llamaindex",
                   file=sys.stderr)
             return 2
+    plot = args.out.with_name("scaling.svg")
+
+    def save(result: dict) -> None:
+        # Written after each part: a long run that is stopped keeps what it measured.
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        if result["scaling"]:
+            write_scaling_plot(result, plot)
+
     try:
-        result = run_benchmark(settings, options,
+        result = run_benchmark(settings, options, save=save,
                                progress=lambda line: print(line, file=sys.stderr, flush=True))
     except BenchmarkError as error:
         print(f"newsdesk: {error}", file=sys.stderr)
         return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    plot = args.out.with_name("scaling.svg")
-    write_scaling_plot(result, plot)
     print(format_summary(result))
     print(f"wrote {args.out} and {plot}", file=sys.stderr)
     return 0
