@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from index.embedding import EMBEDDING_MODEL_ID, MiniLMEmbedding, load_embedding_model
@@ -23,6 +24,9 @@ from index.settings import Settings
 COLLECTION_NAME = "newsdesk_passages"
 MANIFEST_VERSION = 1
 MAX_WRITE_BATCH = 4000
+# The keyword index: bm25s's files, and the passage id of each of its rows.
+KEYWORD_IDS_FILE = "passage_ids.json"
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 log = logging.getLogger(__name__)
 
 
@@ -102,7 +106,7 @@ class PassageStore:
         self.manifest_path = self.data_dir / "manifest.json"
         self.keyword_dir = self.data_dir / "keyword"
         self._embedding_model = embedding_model
-        self._keyword_retriever = None
+        self._keyword: KeywordIndex | None = None
         self._keyword_lock = threading.Lock()
         # Articles whose passages are being replaced: readers do not see them until they are whole.
         self._rewriting: frozenset[str] = frozenset()
@@ -115,6 +119,10 @@ class PassageStore:
                 "NEWSDESK_DATA_DIR to a folder newsdesk can write."
             ) from None
         self.manifest = Manifest.load(self.manifest_path)
+        if self.keyword_dir.is_dir() and not (self.keyword_dir / KEYWORD_IDS_FILE).exists():
+            # A keyword index of an earlier version (llama-index's BM25Retriever): built again
+            # at the next indexing run, which every question starts with.
+            self.manifest.keyword_index_stale = True
         self._collection = self._open_collection()
 
     # ----- opening -------------------------------------------------------------------------
@@ -245,28 +253,25 @@ class PassageStore:
         """Rebuild BM25 over every stored passage (seconds even for 100k passages).
 
         Built beside the current one and swapped in: searches meanwhile use the previous index.
+        Only the passage ids are kept beside the BM25 matrix, not the passages (llama-index's
+        BM25Retriever kept a copy of every node: 1.8 KB a passage, 450 MB at 250,000).
         """
-        from llama_index.core.schema import TextNode
-        from llama_index.retrievers.bm25 import BM25Retriever
+        import bm25s
 
-        rows = self.all_passages()
-        retriever = None
+        passage_ids, texts = self._keyword_texts()
+        index = None
         staging = self.keyword_dir.with_name("keyword.tmp")
         shutil.rmtree(staging, ignore_errors=True)
-        if rows:
-            nodes = [
-                TextNode(
-                    id_=row.passage_id,
-                    text=f"{row.title}\n{row.text}" if row.ordinal == 0 else row.text,
-                    metadata={"passage_id": row.passage_id},
-                )
-                for row in rows
-            ]
-            retriever = BM25Retriever.from_defaults(
-                nodes=nodes, similarity_top_k=min(20, len(nodes)), language="english"
-            )
+        if passage_ids:
+            tokens = bm25s.tokenize(texts, stopwords="english", stemmer=_stemmer(),
+                                    token_pattern=TOKEN_PATTERN, show_progress=False)
+            del texts
+            model = bm25s.BM25()
+            model.index(tokens, show_progress=False)
+            index = KeywordIndex(model, passage_ids)
             try:
-                retriever.persist(str(staging), show_progress=False)
+                model.save(str(staging))
+                (staging / KEYWORD_IDS_FILE).write_text(json.dumps(passage_ids), encoding="utf-8")
             except OSError as error:
                 raise StoreError(
                     f"Cannot write the keyword index in {self.data_dir} ({error.strerror or error}): "
@@ -274,11 +279,26 @@ class PassageStore:
                 ) from None
         with self._keyword_lock:
             shutil.rmtree(self.keyword_dir, ignore_errors=True)
-            if retriever is not None:
+            if index is not None:
                 os.replace(staging, self.keyword_dir)
-            self._keyword_retriever = retriever
+            self._keyword = index
         self.manifest.keyword_index_stale = False
         self.save_manifest()
+
+    def _keyword_texts(self) -> tuple[list[str], list[str]]:
+        """Every passage's id and the text BM25 indexes (an article's first passage with its title)."""
+        passage_ids: list[str] = []
+        texts: list[str] = []
+        page = 5000
+        offset = 0
+        while True:
+            batch = self._collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            for passage_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
+                passage_ids.append(passage_id)
+                texts.append(f"{meta.get('title', '')}\n{text}" if meta["ordinal"] == 0 else text)
+            if len(batch["ids"]) < page:
+                return passage_ids, texts
+            offset += page
 
     # ----- reading -------------------------------------------------------------------------
     def count(self) -> int:
@@ -339,23 +359,26 @@ class PassageStore:
 
     def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
         """(passage id, BM25 score) of the best keyword matches."""
-        retriever = self._keyword_index()
-        if retriever is None:
+        index = self._keyword_index()
+        if index is None:
             return []
-        from llama_index.core.schema import QueryBundle
+        import bm25s
 
+        tokens = bm25s.tokenize(query, stemmer=_stemmer(), token_pattern=TOKEN_PATTERN,
+                                show_progress=False)
         with self._keyword_lock:
             # bm25s refuses a k larger than the corpus (a folder of one short article).
-            retriever.similarity_top_k = min(k, len(retriever.corpus))
-            hits = retriever.retrieve(QueryBundle(query_str=query))
-        return [(hit.node.node_id, float(hit.score or 0.0)) for hit in hits if (hit.score or 0) > 0]
+            found, scores = index.model.retrieve(tokens, k=min(k, len(index.passage_ids)),
+                                                 show_progress=False)
+        return [(index.passage_ids[int(i)], float(score))
+                for i, score in zip(found[0], scores[0]) if score > 0]
 
     def words_in_articles(self, words: set[str]) -> set[str]:
         """Those of the stemmed `words` that some stored passage has."""
-        retriever = self._keyword_index()
-        if retriever is None:
+        index = self._keyword_index()
+        if index is None:
             return set(words)
-        return {word for word in words if word in retriever.bm25.vocab_dict}
+        return {word for word in words if word in index.model.vocab_dict}
 
     def word_rarity(self, words: set[str]) -> dict[str, float]:
         """Inverse document frequency of each stemmed word over the stored passages.
@@ -363,10 +386,10 @@ class PassageStore:
         Read from the BM25 index, which has already counted them: a word no passage has gets
         the highest rarity, a word in every passage almost none.
         """
-        retriever = self._keyword_index()
-        if retriever is None:
+        index = self._keyword_index()
+        if index is None:
             return {word: 1.0 for word in words}
-        model = retriever.bm25
+        model = index.model
         total, indptr, vocabulary = model.scores["num_docs"], model.scores["indptr"], model.vocab_dict
         rarity = {}
         for word in words:
@@ -375,15 +398,31 @@ class PassageStore:
             rarity[word] = math.log((total + 1) / (frequency + 0.5))
         return rarity
 
-    def _keyword_index(self):
-        if self._keyword_retriever is None and (self.keyword_dir / "params.index.json").exists():
-            from llama_index.retrievers.bm25 import BM25Retriever
+    def _keyword_index(self) -> KeywordIndex | None:
+        if self._keyword is None and (self.keyword_dir / KEYWORD_IDS_FILE).exists():
+            import bm25s
 
             with self._keyword_lock:
-                self._keyword_retriever = BM25Retriever.from_persist_dir(
-                    str(self.keyword_dir), show_progress=False
-                )
-        return self._keyword_retriever
+                if self._keyword is None:
+                    ids = json.loads((self.keyword_dir / KEYWORD_IDS_FILE).read_text(encoding="utf-8"))
+                    model = bm25s.BM25.load(str(self.keyword_dir), load_corpus=False)
+                    self._keyword = KeywordIndex(model, ids)
+        return self._keyword
+
+
+@dataclass
+class KeywordIndex:
+    """BM25 over the stored passages: row i of the model is passage `passage_ids[i]`."""
+
+    model: object  # bm25s.BM25
+    passage_ids: list[str]
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer, installed with bm25s
+
+    return Stemmer.Stemmer("english")
 
 
 def _metadata(row: StoredPassage) -> dict[str, str | int]:

@@ -59,6 +59,20 @@ def test_deleted_article_is_removed_from_the_store(settings, articles_dir):
     assert store.keyword_search("Khalil Al-Hayya", 5) == []  # only seed A names him
 
 
+def test_keyword_index_keeps_ids_not_passages_and_an_older_one_is_rebuilt(settings):
+    build_index(settings)
+    store = PassageStore(settings)
+    assert [pid for pid, _ in store.keyword_search("Khalil Al-Hayya", 5)] == [f"{SEED_A}#7"]
+    files = {path.name for path in store.keyword_dir.iterdir()}
+    assert "passage_ids.json" in files and not any(name.startswith("corpus") for name in files)
+    # An index without the id list (llama-index's BM25Retriever wrote those) is built again.
+    (store.keyword_dir / "passage_ids.json").unlink()
+    older = PassageStore(settings)
+    assert older.manifest.keyword_index_stale and older.keyword_search("Khalil Al-Hayya", 5) == []
+    build_index(settings, older)
+    assert [pid for pid, _ in older.keyword_search("Khalil Al-Hayya", 5)] == [f"{SEED_A}#7"]
+
+
 def test_offsets_index_the_article_text_exactly(settings, articles_dir):
     (articles_dir / "page.html").write_text(
         "<html><head><title>Harbour reopens after storm</title></head><body><nav>Home | World</nav>"
