@@ -83,12 +83,17 @@ def content_hash(data: bytes) -> str:
 
 def find_article_files(folder: Path) -> list[Path]:
     """Article files under `folder`, sorted, skipping hidden files and folders."""
+    return [path for _, path in find_articles(folder)]
+
+
+def find_articles(folder: Path) -> list[tuple[str, Path]]:
+    """(path relative to `folder` with '/', path) of each article file under it, sorted by path."""
     if not folder.is_dir():
         return []
-    files: list[Path] = []
+    found: list[tuple[str, Path]] = []
     resolved_folder: Path | None = None
 
-    def walk(directory: str) -> None:
+    def walk(directory: str, relative: str) -> None:
         nonlocal resolved_folder
         try:
             with os.scandir(directory) as listing:
@@ -101,7 +106,7 @@ def find_article_files(folder: Path) -> list[Path]:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir(follow_symlinks=False):
-                walk(entry.path)
+                walk(entry.path, f"{relative}{entry.name}/")
             elif entry.name.lower().endswith(ARTICLE_SUFFIXES) and entry.is_file():
                 path = Path(entry.path)
                 if entry.is_symlink():
@@ -109,10 +114,10 @@ def find_article_files(folder: Path) -> list[Path]:
                     resolved_folder = resolved_folder or folder.resolve()
                     if resolved_folder not in path.resolve().parents:
                         continue
-                files.append(path)
+                found.append((relative + entry.name, path))
 
-    walk(str(folder))
-    return files
+    walk(str(folder), "")
+    return found
 
 
 def check_size(path: Path, source: str, max_bytes: int) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.articles import (Article, ArticleError, check_size, content_hash, find_article_files,
+from index.articles import (Article, ArticleError, check_size, content_hash, find_articles,
                             read_article)
 from index.passages import split_passages
 from index.settings import Settings
@@ -60,12 +60,9 @@ class IndexReport:
 
 def article_files(settings: Settings) -> dict[str, Path]:
     """Every article file newsdesk answers from, by article id."""
-    files = {
-        path.relative_to(settings.articles_dir).as_posix(): path
-        for path in find_article_files(settings.articles_dir)
-    }
-    for path in find_article_files(settings.uploads_dir):
-        files[UPLOADS_PREFIX + path.relative_to(settings.uploads_dir).as_posix()] = path
+    files = dict(find_articles(settings.articles_dir))
+    for source, path in find_articles(settings.uploads_dir):
+        files[UPLOADS_PREFIX + source] = path
     return files
 
 
