@@ -12,7 +12,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib.resources import files
@@ -235,8 +235,10 @@ class AnswerEngine:
         standalone = question
         if history and _leans_on_conversation(question):
             standalone, notice = self._standalone_question(question, history)
-        retrieval = retrieve(self.store, standalone, self.settings.passages_per_answer).closest(
-            self.settings.relevance_gap).excluding(lambda p: _ADDRESSES_MODEL.search(p.text))
+        retrieval = (retrieve(self.store, standalone, self.settings.passages_per_answer,
+                              _asked_kind(standalone))
+                     .closest(self.settings.relevance_gap).with_context(self.store)
+                     .excluding(lambda p: _ADDRESSES_MODEL.search(p.text)))
         yield retrieval.passages
 
         answer = Answer(question=question, text=NOT_IN_ARTICLES, abstained=True,
@@ -357,6 +359,12 @@ class AnswerEngine:
             answer.notice = ("The model's reply could not be tied to any passage of the "
                              f"articles, so it is not shown: “{_shorten(reply, 160)}”")
             return answer
+        if not self._counts_what_was_asked(question, attached, passages):
+            answer.abstained = True
+            answer.text = NOT_IN_ARTICLES
+            answer.notice = ("The figure in the model's reply is the count of something else in "
+                             f"the passage it read, so the reply is not shown: “{_shorten(reply, 160)}”")
+            return answer
         missing = self._unmentioned(answer.question, question, _read_around(attached, passages))
         if missing is not None:
             # The model may have cited a sentence that says the same with other words ("a meeting
@@ -387,6 +395,34 @@ class AnswerEngine:
         quoted = {(c.source, c.start) for c in answer.citations}
         answer.passages = passages + [t for t in tellings if (t.source, t.start) in quoted]
         return answer
+
+    def _counts_what_was_asked(
+        self, question: str, attached: list[tuple[str, list[int]]], passages: list[StoredPassage]
+    ) -> bool:
+        """For "how many X": when what the model read counts X in two sentences ("contacted more
+        than 70 countries. Among them, around 19 countries have declared themselves ready"), the
+        figure given must be the one of the sentence about what was asked."""
+        match = _HOW_MANY.search(question)
+        counted = content_words(match.group(1)) if match else set()
+        if not counted:
+            return True
+        given = set().union(*(numbers(claim) for claim, kept in attached if kept))
+        cited = {index for _, kept in attached for index in kept}
+        asked = set(question_words(question))
+        # Within one passage only: two articles' different counts are a disagreement, not this.
+        for block in _blocks(passages):
+            if not cited & set(block):
+                continue
+            counting = {passages[i].text: asked & content_words(passages[i].text)
+                        for i in block if counted & set(quantities(passages[i].text))}
+            for text, mentioned in counting.items():
+                # The figure's sentence mentions less of the question than another count's does,
+                # and nothing of the question that the other does not: it counts something else.
+                if given & numbers(text) and any(
+                        mentioned < other for other_text, other in counting.items()
+                        if not given & numbers(other_text)):
+                    return False
+        return True
 
     def _recited(
         self, attached: list[tuple[str, list[int]]], passages: list[StoredPassage], asked: str,
@@ -490,6 +526,19 @@ def _gives_what_was_asked(question: str, attached: list[tuple[str, list[int]]]) 
     if _ASKS_TIME.search(question):
         return bool(_TIME.search(claims))
     return _answers_how_many(question, attached)
+
+
+def _asked_kind(question: str) -> Callable[[str], bool] | None:
+    """Whether a text holds the kind of answer `question` asks for (a date, a time, a count of
+    what is counted); None when the question asks for no particular kind."""
+    if _ASKS_DATE.search(question):
+        return lambda text: bool(_DATE.search(text))
+    if _ASKS_TIME.search(question):
+        return lambda text: bool(_TIME.search(text))
+    match = _HOW_MANY.search(question)
+    if match and (counted := content_words(match.group(1))):
+        return lambda text: bool(counted & set(quantities(text)))
+    return None
 
 
 def _answers_how_many(question: str, attached: list[tuple[str, list[int]]]) -> bool:

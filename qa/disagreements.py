@@ -94,6 +94,11 @@ def _differing_wording(first: str, second: str, topic: set[str]) -> list[tuple[s
         b0, b1 = _trimmed(stems_b, b0, b1, around_a)
         if a0 >= a1 or b0 >= b1:
             continue
+        # "all sides" / "all stakeholders", not "sides" / "stakeholders": a shared quantifier
+        # just before both versions is part of what each says.
+        if (a0 and b0 and words_a[a0 - 1][0].lower() == words_b[b0 - 1][0].lower()
+                and words_a[a0 - 1][0].lower() in _QUANTIFIERS):
+            a0, b0 = a0 - 1, b0 - 1
         text_a = first[words_a[a0][1] : words_a[a1 - 1][2]].strip("[]()“”\"',.;: ")
         text_b = second[words_b[b0][1] : words_b[b1 - 1][2]].strip("[]()“”\"',.;: ")
         content_a, content_b = content_words(text_a), content_words(text_b)
@@ -107,6 +112,7 @@ def _differing_wording(first: str, second: str, topic: set[str]) -> list[tuple[s
     return pairs
 
 
+_QUANTIFIERS = frozenset("all every each both no none some most many few several any".split())
 # Words a version does not start or end with ("Peace Council [and]" is "Peace Council"); not all
 # stop words, since "firm up" is not "firm".
 _EDGE_WORDS = frozenset("a an the and or but to of in on at for that which who is are was were be".split())

@@ -6,6 +6,8 @@ to decide whether the articles hold an answer at all.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -29,6 +31,7 @@ class Retrieval:
     query: str
     passages: list[StoredPassage]  # .score is the cosine similarity to the query
     relevance: list[float]  # cosine + WORD_OVERLAP_WEIGHT * share of the query's words present
+    query_vector: np.ndarray | None = None
 
     @property
     def best_similarity(self) -> float:
@@ -44,17 +47,63 @@ class Retrieval:
         if not self.relevance:
             return self
         kept = [i for i, r in enumerate(self.relevance) if r >= self.relevance[0] - gap]
-        return Retrieval(self.query, [self.passages[i] for i in kept], [self.relevance[i] for i in kept])
+        return self._only(kept)
 
 
     def excluding(self, unwanted) -> Retrieval:
         """Without the passages for which `unwanted(passage)` is true."""
         kept = [i for i, p in enumerate(self.passages) if not unwanted(p)]
-        return Retrieval(self.query, [self.passages[i] for i in kept], [self.relevance[i] for i in kept])
+        return self._only(kept)
+
+    def _only(self, kept: list[int]) -> Retrieval:
+        return replace(self, passages=[self.passages[i] for i in kept],
+                       relevance=[self.relevance[i] for i in kept])
+
+    def with_context(self, store: PassageStore) -> Retrieval:
+        """With the sentence before each retrieved one that leans on it ("Once that is in place,
+        it will allow us to...", "..., he said") and the sentence after that continues it ("It's
+        something we're focused on like a laser"): a lone sentence does not say who or what.
+
+        Added sentences rank after the retrieved ones; the model reads each with its neighbour,
+        as one passage (consecutive sentences are joined), and the citation check sees both.
+        """
+        if not self.passages:
+            return self
+        known = {p.passage_id for p in self.passages}
+        around = {f"{p.source}#{p.ordinal + step}" for p in self.passages for step in (-1, 1)
+                  if p.ordinal + step >= 0} - known
+        neighbours = store.get_passages_with_vectors(sorted(around))
+        query_vector = self.query_vector
+        if query_vector is None:
+            query_vector = store.embedding_model.embed([self.query])[0]
+        asked = content_words(self.query)
+        added: dict[str, tuple[float, StoredPassage]] = {}
+        for passage in self.passages:
+            for step in (-1, 1):
+                found = neighbours.get(f"{passage.source}#{passage.ordinal + step}")
+                if found is None or found[0].passage_id in added:
+                    continue
+                neighbour, vector = found
+                if (_leans_on_previous(passage.text) if step == -1
+                        else _CONTINUES_PREVIOUS.search(neighbour.text)):
+                    neighbour = replace(neighbour, score=float(np.dot(vector, query_vector)))
+                    added[neighbour.passage_id] = (_relevance(neighbour, asked), neighbour)
+        if not added:
+            return self
+        return replace(self, passages=self.passages + [p for _, p in added.values()],
+                       relevance=self.relevance + [r for r, _ in added.values()])
 
 
-def retrieve(store: PassageStore, query: str, k: int) -> Retrieval:
-    """The `k` passages most relevant to `query`."""
+# A sentence that holds the kind of thing asked for (a date for "on what date", a count of
+# countries for "how many countries") is worth this much more than its words and meaning say.
+ASKED_KIND_BONUS = 0.15
+
+
+def retrieve(
+    store: PassageStore, query: str, k: int, holds_asked_kind: Callable[[str], bool] | None = None
+) -> Retrieval:
+    """The `k` passages most relevant to `query`; `holds_asked_kind(text)` says whether a
+    passage gives the kind of answer the question wants."""
     query_vector = store.embedding_model.embed([query])[0]
     dense = store.dense_search(query_vector, CANDIDATES)
     keyword = store.keyword_search(query, CANDIDATES)
@@ -72,12 +121,8 @@ def retrieve(store: PassageStore, query: str, k: int) -> Retrieval:
         for passage_id, (passage, vector) in store.get_passages_with_vectors(keyword_only).items():
             by_id[passage_id] = replace(passage, score=float(np.dot(vector, query_vector)))
     asked = content_words(query)
-    scored = []
-    for passage_id in pool_ids:
-        if passage_id in by_id:
-            passage = by_id[passage_id]
-            overlap = len(asked & content_words(passage.text)) / max(1, len(asked))
-            scored.append((passage.score + WORD_OVERLAP_WEIGHT * overlap, passage))
+    scored = [(_relevance(by_id[pid], asked, holds_asked_kind), by_id[pid])
+              for pid in pool_ids if pid in by_id]
     scored.sort(key=lambda pair: (-pair[0], pair[1].source, pair[1].ordinal))
     # The same sentence in two articles (a duplicate file, a syndicated story) is one passage:
     # an answer must not cite it twice. The best-ranked copy stays.
@@ -88,7 +133,35 @@ def retrieve(store: PassageStore, query: str, k: int) -> Retrieval:
         if key not in seen:
             seen.add(key)
             distinct.append((relevance, passage))
-    return Retrieval(query, [p for _, p in distinct[:k]], [r for r, _ in distinct[:k]])
+    return Retrieval(query, [p for _, p in distinct[:k]], [r for r, _ in distinct[:k]], query_vector)
+
+
+def _relevance(
+    passage: StoredPassage, asked: set[str], holds_asked_kind: Callable[[str], bool] | None = None
+) -> float:
+    overlap = len(asked & content_words(passage.text)) / max(1, len(asked))
+    bonus = ASKED_KIND_BONUS if holds_asked_kind is not None and holds_asked_kind(passage.text) else 0.0
+    return passage.score + WORD_OVERLAP_WEIGHT * overlap + bonus
+
+
+# A sentence that opens by pointing back ("It", "Once that is in place", "Among them", "But") or
+# whose speaker is only a pronoun ("..., he said.") needs the sentence before it to be understood.
+_POINTS_BACK = re.compile(
+    r"""^\W*(?:it|it[’']s|its|this|that|these|those|they|their|them|he|she|his|her|such|once|
+    among|but|however|yet|still|meanwhile|then|thus|so|and|or|the\s+(?:move|statement|remarks|
+    decision|announcement|plan|offer))\b""",
+    re.IGNORECASE | re.VERBOSE)
+_PRONOUN_SPEAKER = re.compile(r"[,”\"]\s*(?:he|she|they)\s+(?:said|added|says|adds|concluded|"
+                              r"shared|noted|stressed|told|explained|continued)\b", re.IGNORECASE)
+
+
+# The sentence after goes on about the same thing only when it opens with "it" or "this"; one
+# opening with "He" usually turns to something new.
+_CONTINUES_PREVIOUS = re.compile(r"^\W*(?:it|it[’']s|this|that|these|those|such)\b", re.IGNORECASE)
+
+
+def _leans_on_previous(text: str) -> bool:
+    return bool(_POINTS_BACK.search(text) or _PRONOUN_SPEAKER.search(text))
 
 
 # Another article's telling of the same statement is usually this close (cosine) or closer; the

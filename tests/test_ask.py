@@ -150,3 +150,34 @@ def test_a_folder_with_one_short_article_answers(make_settings, tmp_path):
     settings = make_settings(articles_dir=folder, data_dir=tmp_path / "one-data")
     answer = ask("When did the bridge in Alton close?", settings=settings)
     assert not answer.abstained and "Monday" in answer.citations[0].quote
+
+
+def test_a_sentence_that_points_back_comes_with_the_one_before_and_after(settings):
+    from index.store import PassageStore
+    from qa.answer import AnswerEngine
+    from qa.retrieval import retrieve
+
+    engine = AnswerEngine(settings)
+    engine.ensure_index()
+    store: PassageStore = engine.store
+
+    def read(question: str) -> tuple[list[str], list[str]]:
+        found = retrieve(store, question, settings.passages_per_answer).closest(settings.relevance_gap)
+        with_context = found.with_context(store)
+        assert with_context.passages[: len(found.passages)] == found.passages
+        assert len(with_context.relevance) == len(with_context.passages)
+        return [p.text for p in found.passages], [p.text for p in with_context.passages[len(found.passages):]]
+
+    # "Once that is in place, it will allow us to strengthen..." says what "that" is only in the
+    # sentence before it: "the next step here is to announce the Peace Council".
+    retrieved, added = read("What will allow them to strengthen the stabilization force?")
+    assert any(text.startswith("“Once that is in place") for text in retrieved)
+    assert any("the next step here is to announce the Peace Council" in text for text in added)
+    # "It's something we're focused on like a laser" continues the sentence before it.
+    retrieved, added = read("How did Rubio say the US is focused on the first phase?")
+    assert not any("laser" in text for text in retrieved)
+    assert any("like a laser" in text for text in added)
+    # A sentence that says who and what on its own gets nothing added.
+    retrieved, added = read("Who is the spokesperson of Pakistan's Foreign Ministry?")
+    assert any("Tahir Andrabi" in text for text in retrieved)
+    assert not any(text.startswith("Rubio’s remarks come a day after") for text in added)

@@ -296,3 +296,16 @@ def test_a_claim_copied_from_the_worked_examples_is_not_shown(settings):
     kept = engine_with(settings, "Rubio says it is essential to protect aid deliveries [1].").ask(
         "What does Rubio say a stabilization force on the ground is essential to protect?")
     assert not kept.abstained and "aid deliveries" in kept.text
+
+
+def test_a_count_taken_from_the_neighbouring_sentence_is_not_shown(settings):
+    # The model reads "...contacted more than 70 countries... Among them, around 19 countries have
+    # declared themselves ready to help by providing troops, logistics or equipment" as one
+    # passage; small models answer 70. The 19 is the count of what was asked.
+    question = "How many countries have declared themselves ready to provide troops, logistics or equipment?"
+    wrong = engine_with(settings, "More than 70 countries have declared themselves ready [1].").ask(question)
+    assert wrong.abstained
+    assert wrong.notice and "count of something else" in wrong.notice
+    right = engine_with(settings, "Around 19 countries have declared themselves ready [1].").ask(question)
+    assert not right.abstained
+    assert any("around 19 countries" in c.quote for c in right.citations)
