@@ -16,6 +16,7 @@ from index.articles import (Article, ArticleError, check_size, content_hash, fin
                             read_article)
 from index.passages import split_passages
 from index.settings import Settings
+from index.stories import signature, update_stories
 from index.store import ArticleRecord, PassageStore, StoredPassage
 
 # Upload ids start with a hidden folder name, which no article of the folder can have (hidden
@@ -46,6 +47,8 @@ class IndexReport:
     duplicates: dict[str, str] = field(default_factory=dict)
     passages_embedded: int = 0
     seconds: float = 0.0
+    # Set when the store was emptied first: another embedding model had built it.
+    rebuilt_because: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -60,7 +63,8 @@ class IndexReport:
             line += f", {len(self.refused)} refused"
         if self.duplicates:
             line += f", {len(self.duplicates)} duplicate{'s' if len(self.duplicates) != 1 else ''}"
-        return line + f" ({self.passages_embedded} passages embedded in {self.seconds:.1f} s)"
+        line += f" ({self.passages_embedded} passages embedded in {self.seconds:.1f} s)"
+        return f"{self.rebuilt_because[0].upper()}{self.rebuilt_because[1:]}. {line}" if self.rebuilt_because else line
 
 
 def article_files(settings: Settings) -> dict[str, Path]:
@@ -101,7 +105,8 @@ def build_index(
     """Bring the store up to date with the articles; return what changed."""
     started = time.perf_counter()
     store = store or PassageStore(settings)
-    report = IndexReport()
+    report = IndexReport(rebuilt_because=store.rebuilt_because)
+    store.rebuilt_because = None  # said once
     files = article_files(settings)
     known = store.manifest.articles
 
@@ -164,6 +169,7 @@ def build_index(
 
     if report.changed or store.manifest.keyword_index_stale:
         store.rebuild_keyword_index()
+    update_stories(store, changed=report.updated)
     report.duplicates = _duplicates(store.manifest.articles.values())
     report.seconds = time.perf_counter() - started
     return report
@@ -190,9 +196,15 @@ def _index_group(store: PassageStore, group: list[tuple[Article, bool]], report:
             for p in passages
         )
     vectors = store.embedding_model.embed([row.text for row in rows])
+    signatures, first = {}, 0
+    for article, _ in group:
+        if counts[article.source]:
+            signatures[article.source] = signature(vectors[first : first + counts[article.source]])
+        first += counts[article.source]
     with store.rewriting(article.source for article, _ in group):
         store.delete_articles([article.source for article, _ in group])
         store.add_passages(rows, vectors)
+        store.add_article_vectors(signatures)
     for article, is_update in group:
         if counts[article.source] == 0:
             report.refused[article.source] = f"{article.source}: no sentences to index"

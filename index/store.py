@@ -18,10 +18,12 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
-from index.embedding import EMBEDDING_MODEL_ID, MiniLMEmbedding, load_embedding_model
+from index.embedding import EMBEDDING_MODEL_ID, MODEL_IDS, MiniLMEmbedding, load_embedding_model
 from index.settings import Settings
 
 COLLECTION_NAME = "newsdesk_passages"
+# One vector per article (the mean of its sentences' vectors), to find the same story told twice.
+ARTICLES_COLLECTION = "newsdesk_articles"
 MANIFEST_VERSION = 1
 MAX_WRITE_BATCH = 4000
 # The keyword index: bm25s's files, and the passage id of each of its rows.
@@ -108,6 +110,10 @@ class PassageStore:
         self.manifest_path = self.data_dir / "manifest.json"
         self.keyword_dir = self.data_dir / "keyword"
         self._embedding_model = embedding_model
+        self.model_id = MODEL_IDS[settings.embedding_model]
+        # Why this store was emptied when it was opened (another embedding model built it), if so.
+        self.rebuilt_because: str | None = None
+        self._stories = None
         self._keyword: KeywordIndex | None = None
         self._keyword_lock = threading.Lock()
         # Articles whose passages are being replaced: readers do not see them until they are whole.
@@ -126,6 +132,8 @@ class PassageStore:
             # at the next indexing run, which every question starts with.
             self.manifest.keyword_index_stale = True
         self._collection = self._open_collection()
+        self._articles = self._client_used.get_or_create_collection(
+            ARTICLES_COLLECTION, metadata={"hnsw:space": "cosine", "embedding_model": self.model_id})
 
     # ----- opening -------------------------------------------------------------------------
     def _open_collection(self):
@@ -135,20 +143,21 @@ class PassageStore:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             client = self._client(chromadb, chroma_settings)
-            if self.manifest.embedding_model not in ("", EMBEDDING_MODEL_ID):
+            self._client_used = client
+            if self.manifest.embedding_model not in ("", self.model_id):
                 # Vectors of two models cannot be compared: start the store again.
-                log.warning(
-                    "store built with %s, now using %s: rebuilding",
-                    self.manifest.embedding_model,
-                    EMBEDDING_MODEL_ID,
-                )
+                self.rebuilt_because = (
+                    f"the index was built with {self.manifest.embedding_model}, now "
+                    f"{self.model_id} (NEWSDESK_EMBEDDING_MODEL={self.settings.embedding_model}): "
+                    "rebuilding it")
+                log.warning("%s", self.rebuilt_because)
                 self._drop_collection(client)
             elif not self.manifest.embedding_model:
                 # No manifest, or an unreadable one: what Chroma holds cannot be trusted.
                 self._drop_collection(client)
             return client.get_or_create_collection(
                 COLLECTION_NAME,
-                metadata={"hnsw:space": "cosine", "embedding_model": EMBEDDING_MODEL_ID},
+                metadata={"hnsw:space": "cosine", "embedding_model": self.model_id},
             )
         except StoreError:
             raise
@@ -175,18 +184,42 @@ class PassageStore:
             raise StoreError(f"The Chroma server at {url} could not be reached: {error}") from None
 
     def _drop_collection(self, client) -> None:
-        try:
-            client.delete_collection(COLLECTION_NAME)
-        except Exception:  # absent already
-            pass
+        for name in (COLLECTION_NAME, ARTICLES_COLLECTION):
+            try:
+                client.delete_collection(name)
+            except Exception:  # absent already
+                pass
         shutil.rmtree(self.keyword_dir, ignore_errors=True)
-        self.manifest = Manifest(embedding_model=EMBEDDING_MODEL_ID)
+        (self.data_dir / "stories.json").unlink(missing_ok=True)
+        self.manifest = Manifest(embedding_model=self.model_id)
 
     @property
     def embedding_model(self) -> MiniLMEmbedding:
         if self._embedding_model is None:
-            self._embedding_model = load_embedding_model(self.settings.llm_threads)
+            self._embedding_model = load_embedding_model(self.settings.llm_threads,
+                                                         self.settings.embedding_model)
         return self._embedding_model
+
+    @property
+    def stories(self):
+        """Which articles tell the same story (index/stories.py), as of the last indexing run."""
+        if self._stories is None:
+            from index.stories import STORIES_FILE, STORY_SIMILARITY, Stories
+
+            self._stories = Stories.load(self.data_dir / STORIES_FILE, self.model_id,
+                                         STORY_SIMILARITY[self.settings.embedding_model])
+        return self._stories
+
+    def save_stories(self) -> None:
+        from index.stories import STORIES_FILE
+
+        try:
+            self.stories.save(self.data_dir / STORIES_FILE)
+        except OSError as error:
+            raise StoreError(
+                f"Cannot write {self.data_dir / STORIES_FILE} ({error.strerror or error}): is the "
+                "data folder read-only or full?"
+            ) from None
 
     @property
     def vector_store(self):
@@ -222,6 +255,7 @@ class PassageStore:
         where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
         with self._writing():
             self._collection.delete(where=where)  # type: ignore[arg-type]
+            self._articles.delete(ids=list(sources))
 
     def add_passages(self, rows: list[StoredPassage], vectors) -> None:
         if not rows:
@@ -237,6 +271,33 @@ class PassageStore:
                     metadatas=[_metadata(row) for row in batch],
                 )
 
+    def add_article_vectors(self, vectors: dict[str, list[float]]) -> None:
+        """Each article's signature (the mean of its sentence vectors), by article id."""
+        if not vectors:
+            return
+        with self._writing():
+            self._articles.upsert(ids=list(vectors), embeddings=[list(map(float, v)) for v in vectors.values()])
+
+    def article_vectors(self, sources: list[str]) -> dict[str, list[float]]:
+        if not sources:
+            return {}
+        found = self._articles.get(ids=list(sources), include=["embeddings"])
+        return dict(zip(found["ids"], found["embeddings"]))
+
+    def nearest_articles(self, vector, k: int) -> list[tuple[str, float]]:
+        """(article id, cosine) of the `k` articles whose signatures are nearest to `vector`."""
+        total = self._articles.count()
+        if total == 0:
+            return []
+        found = self._articles.query(query_embeddings=[list(map(float, vector))],
+                                     n_results=min(k, total), include=["distances"])
+        return [(source, 1.0 - distance) for source, distance in zip(found["ids"][0], found["distances"][0])]
+
+    def article_passage_vectors(self, source: str):
+        """The stored vectors of one article's passages (a signature for stores built before)."""
+        found = self._collection.get(where={"source": source}, include=["embeddings"])
+        return found["embeddings"]
+
     @contextmanager
     def _writing(self) -> Iterator[None]:
         # A full disk or a read-only folder surfaces as one of many chromadb/sqlite errors.
@@ -249,7 +310,7 @@ class PassageStore:
             ) from None
 
     def save_manifest(self) -> None:
-        self.manifest.embedding_model = EMBEDDING_MODEL_ID
+        self.manifest.embedding_model = self.model_id
         try:
             self.manifest.save(self.manifest_path)
         except OSError as error:
@@ -355,13 +416,14 @@ class PassageStore:
             n_results=min(k, total),
             include=["documents", "metadatas", "distances"],
         )
+        similarities = self.embedding_model.similarity([1.0 - d for d in result["distances"][0]])
         return [
-            _stored(passage_id, text, meta, 1.0 - distance)
-            for passage_id, text, meta, distance in zip(
+            _stored(passage_id, text, meta, float(similarity))
+            for passage_id, text, meta, similarity in zip(
                 result["ids"][0],
                 result["documents"][0],
                 result["metadatas"][0],
-                result["distances"][0],
+                similarities,
             )
             if meta["source"] not in hidden
         ]

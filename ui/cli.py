@@ -77,6 +77,22 @@ def _parser() -> argparse.ArgumentParser:
                           "checked-in run for the seed gold set)")
     evaluate.set_defaults(run=_eval)
 
+    stories = commands.add_parser(
+        "eval-stories", help="precision and recall of recognising the same story told twice")
+    stories.add_argument("--dataset", type=Path,
+                         help="JSONL of articles with their event and signatures (default: the "
+                         "packaged set of real articles, qa/data/stories/articles.jsonl)")
+    stories.add_argument("--model", choices=["minilm", "multilingual-e5-small", "both"], default="both",
+                         help="embedding model whose signatures are grouped (default: both)")
+    stories.add_argument("--threshold", type=float, help="signature cosine from which two articles "
+                         "are one story (default: the calibrated one of the model)")
+    stories.add_argument("--no-dates", action="store_true",
+                         help="ignore publication dates (as if no article gave one)")
+    stories.add_argument("--texts", type=Path, help="JSONL of {id, text}: make the signatures again "
+                         "from these texts (after a change of model or of the signature)")
+    stories.add_argument("--out", type=Path, help="write the results (with every mistake) as JSON")
+    stories.set_defaults(run=_eval_stories)
+
     bench = commands.add_parser(
         "bench", help="measure speed, indexing throughput and memory (and compare with LlamaIndex)")
     bench.add_argument("--sizes", default="100,1000,10000",
@@ -257,6 +273,41 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"newsdesk: answer accuracy {accuracy} is below --min-accuracy {args.min_accuracy}",
               file=sys.stderr)
         return 1
+    return 0
+
+
+def _eval_stories(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from qa.story_evaluation import (default_story_set, format_story_result, load_story_set,
+                                     signatures_from_texts)
+    from qa.story_evaluation import evaluate_stories
+
+    dataset = args.dataset or default_story_set()
+    try:
+        items = load_story_set(dataset)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"newsdesk: cannot read {dataset}: {error}", file=sys.stderr)
+        return 2
+    models = ["minilm", "multilingual-e5-small"] if args.model == "both" else [args.model]
+    if args.texts:
+        texts = {}
+        for line in args.texts.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                texts[row["id"]] = row["text"]
+        for model in models:
+            made = signatures_from_texts(texts, model)
+            items = [dataclasses.replace(item, signatures={**item.signatures, model: made[item.id]})
+                     if item.id in made else item for item in items]
+    results = []
+    for model in models:
+        result = evaluate_stories(items, model, args.threshold, use_dates=not args.no_dates)
+        results.append(result)
+        print(format_story_result(result))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 
