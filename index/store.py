@@ -405,15 +405,20 @@ class PassageStore:
             if meta["source"] not in hidden
         }
 
-    def dense_search(self, query_vector, k: int) -> list[StoredPassage]:
-        """Nearest passages by cosine similarity (the score is the cosine, -1 to 1)."""
+    def dense_search(self, query_vector, k: int, sources: list[str] | None = None) -> list[StoredPassage]:
+        """Nearest passages by cosine similarity (the score is the cosine, -1 to 1), of the
+        articles `sources` only when given."""
         total = self.count()
-        if total == 0:
+        if total == 0 or sources == []:
             return []
         hidden = self._rewriting
+        where = None
+        if sources:
+            where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
         result = self._collection.query(
             query_embeddings=[list(map(float, query_vector))],
             n_results=min(k, total),
+            where=where,  # type: ignore[arg-type]
             include=["documents", "metadatas", "distances"],
         )
         similarities = self.embedding_model.similarity([1.0 - d for d in result["distances"][0]])

@@ -177,10 +177,13 @@ def update_stories(store, changed: Iterable[str] = ()) -> Stories:
     stories = store.stories
     known = store.manifest.articles
     changed = set(changed)
-    for source in [s for s in stories.links if s not in known or s in changed]:
+    gone = [s for s in stories.links if s not in known or s in changed]
+    for source in gone:
         stories.forget(source)
     pending = sorted(s for s in known if s not in stories.links)
     if not pending:
+        if gone:
+            store.save_stories()
         return stories
     vectors = store.article_vectors(pending)
     missing = {}

@@ -100,6 +100,30 @@ class Disagreement:
     versions: list[Version]
 
 
+@dataclass(frozen=True)
+class Corroboration:
+    """A statement of the answer that several articles of one story report alike.
+
+    `citations[i]` is the marker of `sources[i]`'s telling; `outlets[i]` names that article (its
+    outlet, else its title).
+    """
+
+    statement: str
+    citations: list[int]
+    sources: list[str]
+    outlets: list[str]
+
+    @property
+    def reported_by(self) -> str:
+        """ "Reported by both Arab News and Dawn [1][3]" (or "by all of ...")."""
+        names = list(dict.fromkeys(self.outlets))
+        if len(names) == 2:
+            who = f"both {names[0]} and {names[1]}"
+        else:
+            who = "all of " + ", ".join(names[:-1]) + f" and {names[-1]}"
+        return f"Reported by {who} {''.join(f'[{n}]' for n in self.citations)}"
+
+
 @dataclass
 class Answer:
     """What `ask()` returns; `citations[n-1]` is marker `[n]` in `text`."""
@@ -111,6 +135,8 @@ class Answer:
     mode: str = "generated"  # "generated" by a model, or "extracted" from the articles
     notice: str | None = None
     disagreements: list[Disagreement] = field(default_factory=list)
+    # Statements other articles of the same story also report (their markers are in `text`).
+    corroborations: list[Corroboration] = field(default_factory=list)
     passages: list[StoredPassage] = field(default_factory=list)  # what retrieval found
     model: str | None = None
     standalone_question: str | None = None
@@ -391,7 +417,10 @@ class AnswerEngine:
         tellings of what it cites; a telling that gets cited joins the answer's passages."""
         cited = sorted({i for _, kept in attached for i in kept})
         tellings = other_tellings(self.store, [passages[i] for i in cited])
-        answer = _with_disagreements(answer, attached, passages + tellings, question)
+        everything = passages + tellings
+        corroborated = self._corroborated(attached, everything, question)
+        answer = _with_disagreements(answer, attached, everything, question)
+        answer.corroborations = self._corroborations(answer, corroborated, everything)
         quoted = {(c.source, c.start) for c in answer.citations}
         answer.passages = passages + [t for t in tellings if (t.source, t.start) in quoted]
         return answer
@@ -423,6 +452,55 @@ class AnswerEngine:
                         if not given & numbers(other_text)):
                     return False
         return True
+
+    def _corroborated(
+        self, attached: list[tuple[str, list[int]]], passages: list[StoredPassage], question: str,
+    ) -> list[tuple[str, list[int]]]:
+        """Cite, beside each claim's passage, the other articles of its story that tell it alike.
+
+        A telling corroborates when its article reports the same story, it supports the claim as
+        any citation must (its words and figures), and no disagreement is found between the two
+        (those go to the disagreements). Returns the claims so corroborated, with all their
+        passages; each such telling is also added to the claim's citations.
+        """
+        stories = self.store.stories
+        records = self.store.manifest.articles
+        claims_text = " ".join(claim for claim, kept in attached if kept)
+        corroborated = []
+        for claim, kept in attached:
+            if not kept:
+                continue
+            joined = list(kept)
+            for index in kept:
+                cited = passages[index]
+                tellers = set(stories.tellers(cited.source))
+                for other, telling in enumerate(passages):
+                    if (telling.source not in tellers or other in joined
+                            or any(passages[j].source == telling.source for j in joined)
+                            or _same_file(records, cited.source, telling.source)):
+                        continue
+                    if (support(claim, telling.text, question) >= MIN_SUPPORT
+                            and not find_disagreements([cited, telling], question, claims_text)):
+                        joined.append(other)
+            if len(joined) > len(kept):
+                kept.extend(joined[len(kept):])
+                corroborated.append((claim, joined))
+        return corroborated
+
+    def _corroborations(self, answer: Answer, corroborated: list[tuple[str, list[int]]],
+                        passages: list[StoredPassage]) -> list[Corroboration]:
+        number_of = {(c.source, c.start): c.number for c in answer.citations}
+        records = self.store.manifest.articles
+        found = []
+        for claim, indexes in corroborated:
+            numbers_ = [number_of.get((passages[i].source, passages[i].start)) for i in indexes]
+            if None in numbers_:
+                continue  # not shown in the text after all
+            sources = [passages[i].source for i in indexes]
+            outlets = [_article_name(records.get(source), passages[i]) for source, i in zip(sources, indexes)]
+            found.append(Corroboration(statement=_MARKERS.sub("", _PLACEHOLDER.sub("", claim)).strip(),
+                                       citations=numbers_, sources=sources, outlets=outlets))  # type: ignore[arg-type]
+        return found
 
     def _recited(
         self, attached: list[tuple[str, list[int]]], passages: list[StoredPassage], asked: str,
@@ -462,8 +540,9 @@ class AnswerEngine:
     def _said_otherwise(self, words: list[str], evidence_words: list[str]) -> set[str]:
         """The question's words that a word of the evidence says otherwise ("troops" for
         "soldiers"), by the embedding model's similarity of the two words alone."""
-        vectors = self.store.embedding_model.embed(words + evidence_words)
-        similarity = vectors[: len(words)] @ vectors[len(words) :].T
+        model = self.store.embedding_model
+        vectors = model.embed_query(words + evidence_words)
+        similarity = model.similarity(vectors[: len(words)] @ vectors[len(words) :].T)
         return {word for word, row in zip(words, similarity) if row.max() >= MIN_WORD_SIMILARITY}
 
     def _similarities(self, claims: list[str], retrieval: Retrieval) -> np.ndarray:
@@ -473,7 +552,8 @@ class AnswerEngine:
         passage_vectors = np.array([stored[i][1] for i in ids if i in stored], dtype=np.float32)
         if len(passage_vectors) != len(ids):  # the article changed meanwhile: embed afresh
             passage_vectors = self.store.embedding_model.embed([p.text for p in retrieval.passages])
-        return self.store.embedding_model.embed(claims) @ passage_vectors.T
+        model = self.store.embedding_model
+        return model.similarity(model.embed_query(claims) @ passage_vectors.T)
 
     def _extracted(self, answer: Answer, retrieval: Retrieval, reason: str) -> Answer:
         """Evidence mode: the most relevant sentences, quoted and cited; `reason` says why."""
@@ -702,6 +782,18 @@ def _render(
         body = body[:-1] if end else body
         sentences.append(f"{body} {markers}{end}" if markers else f"{body}{end}")
     return " ".join(sentences), citations
+
+
+def _same_file(records: dict, source: str, other: str) -> bool:
+    """Whether two article ids hold the same file (a copy under another name is no corroboration)."""
+    first, second = records.get(source), records.get(other)
+    return first is not None and second is not None and first.content_hash == second.content_hash
+
+
+def _article_name(record, passage: StoredPassage) -> str:
+    """How a corroboration names an article: its outlet, else its title."""
+    outlet = (record.outlet if record is not None else None) or passage.outlet
+    return outlet or f"“{_shorten(passage.title, 60)}”"
 
 
 def _joined(*notices: str | None) -> str | None:

@@ -141,6 +141,9 @@ class _TimedEmbedding:
         finally:
             self.seconds += time.perf_counter() - started
 
+    def __getattr__(self, name):  # the rest of the model's interface, untimed
+        return getattr(self.model, name)
+
 
 def measure_size(articles_dir: Path, data_dir: Path, threads: int, passages_per_answer: int,
                  embed_sample: int) -> dict:

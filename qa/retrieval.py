@@ -75,7 +75,7 @@ class Retrieval:
         neighbours = store.get_passages_with_vectors(sorted(around))
         query_vector = self.query_vector
         if query_vector is None:
-            query_vector = store.embedding_model.embed([self.query])[0]
+            query_vector = store.embedding_model.embed_query([self.query])[0]
         asked = content_words(self.query)
         added: dict[str, tuple[float, StoredPassage]] = {}
         for passage in self.passages:
@@ -86,7 +86,8 @@ class Retrieval:
                 neighbour, vector = found
                 if (_leans_on_previous(passage.text) if step == -1
                         else _CONTINUES_PREVIOUS.search(neighbour.text)):
-                    neighbour = replace(neighbour, score=float(np.dot(vector, query_vector)))
+                    neighbour = replace(neighbour, score=float(
+                        store.embedding_model.similarity(np.dot(vector, query_vector))))
                     added[neighbour.passage_id] = (_relevance(neighbour, asked), neighbour)
         if not added:
             return self
@@ -104,7 +105,7 @@ def retrieve(
 ) -> Retrieval:
     """The `k` passages most relevant to `query`; `holds_asked_kind(text)` says whether a
     passage gives the kind of answer the question wants."""
-    query_vector = store.embedding_model.embed([query])[0]
+    query_vector = store.embedding_model.embed_query([query])[0]
     dense = store.dense_search(query_vector, CANDIDATES)
     keyword = store.keyword_search(query, CANDIDATES)
 
@@ -119,7 +120,8 @@ def retrieve(
     keyword_only = [pid for pid in pool_ids if pid not in by_id]
     if keyword_only:
         for passage_id, (passage, vector) in store.get_passages_with_vectors(keyword_only).items():
-            by_id[passage_id] = replace(passage, score=float(np.dot(vector, query_vector)))
+            by_id[passage_id] = replace(passage, score=float(
+                store.embedding_model.similarity(np.dot(vector, query_vector))))
     asked = content_words(query)
     scored = [(_relevance(by_id[pid], asked, holds_asked_kind), by_id[pid])
               for pid in pool_ids if pid in by_id]
@@ -169,11 +171,18 @@ def _leans_on_previous(text: str) -> bool:
 MIN_TELLING_SIMILARITY = 0.6
 
 
+# Nearest passages looked at for each cited one: of any article, and of its story's other articles.
+TELLINGS_PER_PASSAGE = 4
+STORY_TELLINGS_PER_PASSAGE = 2
+
+
 def other_tellings(store: PassageStore, passages: list[StoredPassage]) -> list[StoredPassage]:
     """Passages of other articles that may tell what `passages` tell, not among them already.
 
     Retrieval ranks by closeness to the question, so one outlet's version of a quote can be
     found while another's, worded differently, is not: looking from the passage itself finds it.
+    The other articles of the same story (index/stories.py) are searched on their own as well,
+    so their tellings are found even when unrelated articles crowd the nearest passages.
     """
     if not passages:
         return []
@@ -183,7 +192,12 @@ def other_tellings(store: PassageStore, passages: list[StoredPassage]) -> list[S
     for passage in passages:
         if passage.passage_id not in stored:
             continue
-        for near in store.dense_search(stored[passage.passage_id][1], 4):
+        vector = stored[passage.passage_id][1]
+        tellers = store.stories.tellers(passage.source)
+        nearest = store.dense_search(vector, TELLINGS_PER_PASSAGE)
+        if tellers:
+            nearest += store.dense_search(vector, STORY_TELLINGS_PER_PASSAGE, sources=tellers)
+        for near in nearest:
             if (near.source != passage.source and near.passage_id not in known
                     and near.score >= MIN_TELLING_SIMILARITY):
                 found.setdefault(near.passage_id, near)

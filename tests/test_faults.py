@@ -221,6 +221,9 @@ class _HeldEmbedding:
         self.hold()
         return self.model.embed(texts)
 
+    def __getattr__(self, name):  # questions' vectors and similarity scale: the model's own
+        return getattr(self.model, name)
+
 
 def test_questions_are_answered_from_the_last_index_while_a_new_one_is_built(settings, articles_dir):
     engine = AnswerEngine(settings)

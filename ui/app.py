@@ -29,7 +29,8 @@ from index.build import article_text  # noqa: E402
 from index.settings import Settings, SettingsError  # noqa: E402
 from index.store import ArticleRecord, StoredPassage  # noqa: E402
 from index.uploads import delete_upload, is_upload, save_upload  # noqa: E402
-from qa.answer import Answer, AnswerEngine, Citation, Disagreement, engine_for  # noqa: E402
+from qa.answer import (Answer, AnswerEngine, Citation, Corroboration, Disagreement,  # noqa: E402
+                       engine_for)
 
 EXAMPLES = [
     "Where did Rubio speak to reporters?",
@@ -116,6 +117,7 @@ def _with_links(text: str, citations: list[Citation]) -> str:
 def plain_answer(answer: Answer) -> str:
     """The answer and its sources as plain text: what the copy button puts on the clipboard."""
     lines = [answer.text]
+    lines += [f"{c.reported_by}." for c in answer.corroborations]
     if answer.citations:
         lines += ["", "Sources"]
         for c in answer.citations:
@@ -146,6 +148,14 @@ def _versions(disagreement: Disagreement, by_number: dict[int, Citation]) -> str
             f'<div class="nd-versions">{"".join(columns)}</div></div>')
 
 
+def _corroboration(corroboration: Corroboration, by_number: dict[int, Citation]) -> str:
+    """ "Reported by both Arab News and Dawn [1][3]", each marker opening its article."""
+    text = corroboration.reported_by
+    markers = "".join(f"[{n}]" for n in corroboration.citations)
+    return (f'<p class="nd-corroboration">{_text(text[: len(text) - len(markers)])}'
+            f'{"".join(marker_link(by_number[n]) for n in corroboration.citations if n in by_number)}</p>')
+
+
 def render_answer(answer: Answer) -> str:
     """The bot message for a finished answer: text with linked markers, disagreements, sources.
 
@@ -154,6 +164,7 @@ def render_answer(answer: Answer) -> str:
     by_number = {c.number: c for c in answer.citations}
     parts = ['<div class="nd-answer">',
              f'<p class="nd-text">{_with_links(answer.text, answer.citations)}</p>']
+    parts += [_corroboration(c, by_number) for c in answer.corroborations]
     parts += [_versions(d, by_number) for d in answer.disagreements]
     if answer.citations:
         parts.append('<div class="nd-sources"><p><strong>Sources</strong></p><ol>')
@@ -224,19 +235,25 @@ def _notice(text: str) -> str:
 
 
 # ----- the articles view -----------------------------------------------------------------------
-def render_articles(records: list[ArticleRecord]) -> str:
+def render_articles(records: list[ArticleRecord], stories: list[list[str]] | None = None) -> str:
+    """The indexed articles; those telling the same story (`stories`) come together, numbered."""
     if not records:
         kinds = ", ".join(ARTICLE_SUFFIXES)
         return f'<p class="nd-hint">No articles are indexed yet: add {kinds} files.</p>'
+    story_of = {source: n for n, group in enumerate(stories or [], start=1) for source in group}
     rows = []
-    for r in sorted(records, key=lambda r: (is_upload(r.source), r.title.lower())):
+    for r in sorted(records, key=lambda r: (story_of.get(r.source, len(story_of) + 1),
+                                            is_upload(r.source), r.title.lower())):
+        number = story_of.get(r.source)
+        story = (f'<td class="nd-story">Story {number} ({len(stories[number - 1])} articles)</td>'  # type: ignore[index]
+                 if number else "<td></td>")
         rows.append(
-            f"<tr><td>{_text(r.title)}<br><span class=\"nd-source\">{_text(r.source)}</span></td>"
+            f"<tr>{story}<td>{_text(r.title)}<br><span class=\"nd-source\">{_text(r.source)}</span></td>"
             f"<td>{_text(r.outlet or '')}</td><td>{_text(r.published or '')}</td>"
             f'<td class="nd-num">{_size(r.size)}</td><td class="nd-num">{r.passages}</td>'
             f"<td>{'uploaded' if is_upload(r.source) else 'folder'}</td></tr>"
         )
-    head = ('<tr><th>Title</th><th>Outlet</th><th>Date</th><th class="nd-num">Size</th>'
+    head = ('<tr><th>Story</th><th>Title</th><th>Outlet</th><th>Date</th><th class="nd-num">Size</th>'
             '<th class="nd-num">Passages</th><th>From</th></tr>')
     return (f'<div class="nd-table-box"><table class="nd-table"><thead>{head}</thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>")
@@ -274,10 +291,14 @@ class IndexWatch:
     def records(self) -> list[ArticleRecord]:
         return list(self.engine.store.manifest.articles.values())
 
+    def stories(self) -> list[list[str]]:
+        """Groups of articles that report the same story (two or more each)."""
+        return self.engine.store.stories.groups()
+
     def version(self) -> str:
         """Changes whenever what the Articles view shows changes."""
         report = self.engine.last_index_report
-        state = (sorted((r.source, r.content_hash) for r in self.records()),
+        state = (sorted((r.source, r.content_hash) for r in self.records()), self.stories(),
                  sorted((report.refused if report else {}).items()), self.error)
         return hashlib.sha1(repr(state).encode()).hexdigest()
 
@@ -369,7 +390,7 @@ def build_page(settings: Settings) -> gr.Blocks:
             return gr.skip(), gr.skip(), gr.skip(), version
         uploads = sorted((r.title + " (" + r.source + ")", r.source)
                          for r in watch.records() if is_upload(r.source))
-        return (watch.status(), render_articles(watch.records()),
+        return (watch.status(), render_articles(watch.records(), watch.stories()),
                 gr.update(choices=uploads, value=None), current)
 
     def add_articles(paths: list[str] | None, progress=gr.Progress()):

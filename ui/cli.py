@@ -180,6 +180,8 @@ def _ask(args: argparse.Namespace) -> int:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return 0
     print(answer.text)
+    for corroboration in answer.corroborations:
+        print(f"{corroboration.reported_by}.")
     if answer.citations:
         print()
     for citation in answer.citations:
