@@ -210,11 +210,13 @@ class PassageStore:
                                          STORY_SIMILARITY[self.settings.embedding_model])
         return self._stories
 
-    def save_stories(self) -> None:
+    def save_stories(self, stories) -> None:
+        """Make `stories` the store's stories, and save them."""
         from index.stories import STORIES_FILE
 
+        self._stories = stories
         try:
-            self.stories.save(self.data_dir / STORIES_FILE)
+            stories.save(self.data_dir / STORIES_FILE)
         except OSError as error:
             raise StoreError(
                 f"Cannot write {self.data_dir / STORIES_FILE} ({error.strerror or error}): is the "

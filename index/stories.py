@@ -141,6 +141,10 @@ class Stories:
                                         ensure_ascii=False), encoding="utf-8")
         os.replace(temporary, path)
 
+    def copy(self) -> Stories:
+        return Stories(self.model_id, self.threshold, {k: dict(v) for k, v in self.links.items()},
+                       dict(self.published))
+
     def forget(self, source: str) -> None:
         for other in self.links.pop(source, {}):
             self.links.get(other, {}).pop(source, None)
@@ -173,8 +177,12 @@ class Stories:
 
 def update_stories(store, changed: Iterable[str] = ()) -> Stories:
     """Bring `store.stories` up to date with the manifest: articles removed or `changed` lose
-    their pairs, articles not yet checked are compared with their nearest neighbours."""
-    stories = store.stories
+    their pairs, articles not yet checked are compared with their nearest neighbours.
+
+    Worked out on a copy swapped in at the end: questions answered meanwhile read the stories
+    as they were, never half-updated ones.
+    """
+    stories = store.stories.copy()
     known = store.manifest.articles
     changed = set(changed)
     gone = [s for s in stories.links if s not in known or s in changed]
@@ -183,7 +191,7 @@ def update_stories(store, changed: Iterable[str] = ()) -> Stories:
     pending = sorted(s for s in known if s not in stories.links)
     if not pending:
         if gone:
-            store.save_stories()
+            store.save_stories(stories)
         return stories
     vectors = store.article_vectors(pending)
     missing = {}
@@ -205,6 +213,5 @@ def update_stories(store, changed: Iterable[str] = ()) -> Stories:
                 continue
             if same_story(similarity, stories.threshold, known[source].published, known[other].published):
                 stories.link(source, other, similarity)
-    stories._groups = None
-    store.save_stories()
+    store.save_stories(stories)
     return stories
