@@ -61,6 +61,28 @@ def signatures_from_texts(texts: dict[str, str], model_name: str, threads: int =
     return result
 
 
+def items_from_folder(folder: Path, events: dict[str, list[str]], models: list[str]) -> list[StoryArticle]:
+    """A folder of articles as a story set: each article's event from `events` (else its own),
+    its date from its `<name>.meta.json` sidecar (else the article's own), its signatures made
+    as indexing makes them."""
+    from index.articles import find_articles, read_article
+
+    event_of = {name: event for event, names in events.items() if not event.startswith("_")
+                for name in names}
+    texts, items = {}, []
+    for source, path in find_articles(folder):
+        article = read_article(path, source, 5_000_000)
+        texts[source] = article.text
+        sidecar = path.with_suffix(".meta.json")
+        meta = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
+        items.append(StoryArticle(source, event_of.get(source, source), meta.get("url", ""),
+                                  meta.get("outlet") or article.outlet or "", "en",
+                                  meta.get("published") or article.published, {}))
+    signatures = {model: signatures_from_texts(texts, model) for model in models}
+    return [StoryArticle(**{**item.__dict__, "signatures": {m: signatures[m][item.id] for m in models}})
+            for item in items]
+
+
 def evaluate_stories(items: list[StoryArticle], model_name: str, threshold: float | None = None,
                      use_dates: bool = True) -> dict:
     """Group the articles as indexing does (each with its nearest neighbours, then union-find)

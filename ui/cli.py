@@ -90,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="ignore publication dates (as if no article gave one)")
     stories.add_argument("--texts", type=Path, help="JSONL of {id, text}: make the signatures again "
                          "from these texts (after a change of model or of the signature)")
+    stories.add_argument("--articles", type=Path, help="a folder of articles to group instead "
+                         "(signatures made now; dates from <name>.meta.json sidecars)")
+    stories.add_argument("--events", type=Path, help="with --articles: JSON {event: [file, ...]} "
+                         "of the articles that report the same event (the others stand alone)")
     stories.add_argument("--out", type=Path, help="write the results (with every mistake) as JSON")
     stories.set_defaults(run=_eval_stories)
 
@@ -281,17 +285,21 @@ def _eval(args: argparse.Namespace) -> int:
 def _eval_stories(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from qa.story_evaluation import (default_story_set, format_story_result, load_story_set,
-                                     signatures_from_texts)
+    from qa.story_evaluation import (default_story_set, format_story_result, items_from_folder,
+                                     load_story_set, signatures_from_texts)
     from qa.story_evaluation import evaluate_stories
 
-    dataset = args.dataset or default_story_set()
+    models = ["minilm", "multilingual-e5-small"] if args.model == "both" else [args.model]
+    dataset = args.articles or args.dataset or default_story_set()
     try:
-        items = load_story_set(dataset)
+        if args.articles:
+            events = json.loads(args.events.read_text(encoding="utf-8")) if args.events else {}
+            items = items_from_folder(args.articles, events, models)
+        else:
+            items = load_story_set(dataset)
     except (OSError, ValueError, KeyError) as error:
         print(f"newsdesk: cannot read {dataset}: {error}", file=sys.stderr)
         return 2
-    models = ["minilm", "multilingual-e5-small"] if args.model == "both" else [args.model]
     if args.texts:
         texts = {}
         for line in args.texts.read_text(encoding="utf-8").splitlines():
