@@ -131,9 +131,7 @@ class PassageStore:
             # A keyword index of an earlier version (llama-index's BM25Retriever): built again
             # at the next indexing run, which every question starts with.
             self.manifest.keyword_index_stale = True
-        self._collection = self._open_collection()
-        self._articles = self._client_used.get_or_create_collection(
-            ARTICLES_COLLECTION, metadata={"hnsw:space": "cosine", "embedding_model": self.model_id})
+        self._collection, self._articles = self._open_collection()
 
     # ----- opening -------------------------------------------------------------------------
     def _open_collection(self):
@@ -143,7 +141,6 @@ class PassageStore:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             client = self._client(chromadb, chroma_settings)
-            self._client_used = client
             if self.manifest.embedding_model not in ("", self.model_id):
                 # Vectors of two models cannot be compared: start the store again.
                 self.rebuilt_because = (
@@ -155,10 +152,9 @@ class PassageStore:
             elif not self.manifest.embedding_model:
                 # No manifest, or an unreadable one: what Chroma holds cannot be trusted.
                 self._drop_collection(client)
-            return client.get_or_create_collection(
-                COLLECTION_NAME,
-                metadata={"hnsw:space": "cosine", "embedding_model": self.model_id},
-            )
+            metadata = {"hnsw:space": "cosine", "embedding_model": self.model_id}
+            return (client.get_or_create_collection(COLLECTION_NAME, metadata=metadata),
+                    client.get_or_create_collection(ARTICLES_COLLECTION, metadata=metadata))
         except StoreError:
             raise
         except Exception as error:  # chromadb raises many kinds; the user needs one message
