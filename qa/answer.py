@@ -36,7 +36,7 @@ from qa.citations import (
 )
 from qa.disagreements import find_disagreements, quantities
 from qa.llm import ChatModel, ModelUnavailable
-from qa.retrieval import Retrieval, other_tellings, retrieve
+from qa.retrieval import Retrieval, explains, other_tellings, retrieve
 
 NOT_IN_ARTICLES = "The articles don't say."
 _ABSTAIN_REPLY = re.compile(
@@ -513,7 +513,7 @@ class AnswerEngine:
             supporting = [i for i, text in enumerate(texts) if support(claim, text, standalone) >= MIN_SUPPORT]
             if kept and supporting:
                 best = max(supporting, key=lambda i: question_coverage(
-                    standalone, [passages[j].text for j in _block_of(i, passages)], rarity)[0])
+                    standalone, [p.text for p in _read_around([("", [i])], passages)], rarity)[0])
                 kept = [best]
             recited.append((claim, kept))
         return recited
@@ -685,14 +685,21 @@ def _numbered(passages: list[StoredPassage]) -> str:
     return "\n".join(lines)
 
 
-def _block_of(index: int, passages: list[StoredPassage]) -> list[int]:
-    return next(block for block in _blocks(passages) if index in block)
-
-
 def _read_around(attached: list[tuple[str, list[int]]], passages: list[StoredPassage]) -> list[StoredPassage]:
-    """The passages the model read around the sentences an answer cites (their blocks)."""
-    cited = {index for _, kept in attached for index in kept}
-    return [passages[i] for block in _blocks(passages) if cited & set(block) for i in block]
+    """The sentences an answer cites, with those the model read beside them that they need:
+    the one before a sentence that points back ("Among them, around 19 countries..."), the one
+    after that goes on about it. Not every neighbour: "...the command structure of the force",
+    read beside a cited sentence about Pakistan's offer, must not let an answer about something
+    else pass for one about command."""
+    read = sorted({index for _, kept in attached for index in kept})
+    grown = True
+    while grown:
+        grown = False
+        for i, passage in enumerate(passages):
+            if i not in read and any(explains(passages[c], passage) for c in read):
+                read.append(i)
+                grown = True
+    return [passages[i] for i in sorted(read)]
 
 
 def _sentence_citations(claims: list[Claim], passages: list[StoredPassage]) -> list[Claim]:

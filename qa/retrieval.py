@@ -84,8 +84,7 @@ class Retrieval:
                 if found is None or found[0].passage_id in added:
                     continue
                 neighbour, vector = found
-                if (_leans_on_previous(passage.text) if step == -1
-                        else _CONTINUES_PREVIOUS.search(neighbour.text)):
+                if explains(passage, neighbour):
                     neighbour = replace(neighbour, score=float(
                         store.embedding_model.similarity(np.dot(vector, query_vector))))
                     added[neighbour.passage_id] = (_relevance(neighbour, asked), neighbour)
@@ -160,6 +159,16 @@ _PRONOUN_SPEAKER = re.compile(r"[,”\"]\s*(?:he|she|they)\s+(?:said|added|says|
 # The sentence after goes on about the same thing only when it opens with "it" or "this"; one
 # opening with "He" usually turns to something new.
 _CONTINUES_PREVIOUS = re.compile(r"^\W*(?:it|it[’']s|this|that|these|those|such)\b", re.IGNORECASE)
+
+
+def explains(sentence: StoredPassage, neighbour: StoredPassage) -> bool:
+    """Whether `neighbour` is what `sentence` needs to be understood: the sentence before one
+    that points back, or the sentence after that goes on about the same thing."""
+    if neighbour.source != sentence.source:
+        return False
+    if neighbour.ordinal == sentence.ordinal - 1:
+        return _leans_on_previous(sentence.text)
+    return neighbour.ordinal == sentence.ordinal + 1 and bool(_CONTINUES_PREVIOUS.search(neighbour.text))
 
 
 def _leans_on_previous(text: str) -> bool:

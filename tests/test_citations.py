@@ -311,3 +311,17 @@ def test_a_count_taken_from_the_neighbouring_sentence_is_not_shown(settings):
     right = engine_with(settings, "Around 19 countries have declared themselves ready [1].").ask(question)
     assert not right.abstained
     assert any("around 19 countries" in c.quote for c in right.citations)
+
+
+def test_a_sentence_read_only_as_context_does_not_make_an_answer_about_the_question(settings):
+    # Retrieval adds "The statement came days after ... the command structure ..." only because
+    # it points back at the sentence before; it must not lend "command" to a claim that cites
+    # "The United States (US) is grateful for Pakistan's offer".
+    question = "Which country will command the stabilization force?"
+    answer = engine_with(settings, "The United States will command the stabilization force [1].").ask(question)
+    assert answer.abstained
+    # A sentence that points back is read, and checked, with the one it needs.
+    question = "What did Rubio say the next step would allow them to do with the stabilization force?"
+    answer = engine_with(settings, "It will allow them to strengthen the stabilization force [1][2][3].").ask(question)
+    assert not answer.abstained
+    assert any("strengthen the stabilization force" in c.quote for c in answer.citations)
