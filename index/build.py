@@ -1,8 +1,11 @@
 """Bringing the store up to date with the articles folder and the uploads folder.
 
 Unchanged articles (same content hash) are skipped, changed ones replaced, deleted ones removed.
-An article is deleted from the store before it is written again, so a run interrupted at any
-point leaves no duplicate: the next run redoes what the manifest does not yet record.
+An article whose sidecar changed, or that an earlier version of newsdesk read, is read again; if
+its sentences are the same, only its passages' fields (title, outlet, date) are rewritten, without
+embedding anything. An article is deleted from the store before it is written again, so a run
+interrupted at any point leaves no duplicate: the next run redoes what the manifest does not yet
+record.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.articles import (Article, ArticleError, check_size, content_hash, find_articles,
-                            read_article)
+from index.articles import (METADATA_VERSION, Article, ArticleError, check_size, content_hash,
+                            find_articles_and_sidecars, read_article, sidecar_hash)
 from index.passages import split_passages
 from index.settings import Settings
 from index.stories import signature, update_stories
@@ -49,6 +52,9 @@ class IndexReport:
     seconds: float = 0.0
     # Set when the store was emptied first: another embedding model had built it.
     rebuilt_because: str | None = None
+    # source -> metadata given (in a sidecar or front-matter) that could not be used, and why;
+    # the article itself is indexed.
+    warnings: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -69,10 +75,17 @@ class IndexReport:
 
 def article_files(settings: Settings) -> dict[str, Path]:
     """Every article file newsdesk answers from, by article id."""
-    files = dict(find_articles(settings.articles_dir))
-    for source, path in find_articles(settings.uploads_dir):
-        files[UPLOADS_PREFIX + source] = path
-    return files
+    return {source: path for source, (path, _) in article_listing(settings).items()}
+
+
+def article_listing(settings: Settings) -> dict[str, tuple[Path, Path | None]]:
+    """Every article newsdesk answers from, by article id: its file and its sidecar, if any."""
+    listing: dict[str, tuple[Path, Path | None]] = {}
+    for prefix, folder in (("", settings.articles_dir), (UPLOADS_PREFIX, settings.uploads_dir)):
+        found, sidecars = find_articles_and_sidecars(folder)
+        for source, path in found:
+            listing[prefix + source] = (path, sidecars.get(source))
+    return listing
 
 
 def article_path(settings: Settings, source: str) -> Path:
@@ -107,7 +120,7 @@ def build_index(
     store = store or PassageStore(settings)
     report = IndexReport(rebuilt_because=store.rebuilt_because)
     store.rebuilt_because = None  # said once
-    files = article_files(settings)
+    files = article_listing(settings)
     known = store.manifest.articles
 
     for source in sorted(set(known) - set(files)):
@@ -116,15 +129,23 @@ def build_index(
         report.removed.append(source)
 
     pending: list[tuple[Article, bool]] = []
-    for source, path in files.items():
+    reread: list[Article] = []  # same file, read again for its fields
+    for source, (path, sidecar) in files.items():
         try:
             check_size(path, source, settings.max_article_bytes)  # before reading any of it
             data_hash = _file_hash(path)
             record = known.get(source)
-            if record is not None and record.content_hash == data_hash:
+            same_text = record is not None and record.content_hash == data_hash
+            if (same_text and record.metadata_version == METADATA_VERSION  # type: ignore[union-attr]
+                    and record.metadata_hash == _sidecar_hash(sidecar)):  # type: ignore[union-attr]
                 report.unchanged += 1
                 continue
-            article = read_article(path, source, settings.max_article_bytes)
+            article = read_article(path, source, settings.max_article_bytes, sidecar)
+            if article.problems:
+                report.warnings[source] = list(article.problems)
+            if same_text:
+                reread.append(article)
+                continue
         except ArticleError as error:
             report.refused[source] = str(error)
             if source in known:  # an article that became unreadable is no longer answerable
@@ -137,7 +158,10 @@ def build_index(
             continue
         pending.append((article, source in known))
 
-    if report.removed or pending:
+    if reread:
+        pending += [(article, True) for article in _update_fields(store, reread, report)]
+
+    if report.removed or pending or reread:
         store.manifest.keyword_index_stale = True
         store.save_manifest()
 
@@ -181,20 +205,7 @@ def _index_group(store: PassageStore, group: list[tuple[Article, bool]], report:
     for article, _ in group:
         passages = split_passages(article)
         counts[article.source] = len(passages)
-        rows.extend(
-            StoredPassage(
-                passage_id=p.passage_id,
-                source=article.source,
-                ordinal=p.ordinal,
-                start=p.start,
-                end=p.end,
-                text=p.text,
-                title=article.title,
-                outlet=article.outlet,
-                published=article.published,
-            )
-            for p in passages
-        )
+        rows.extend(_rows(article, passages))
     vectors = store.embedding_model.embed([row.text for row in rows])
     signatures, first = {}, 0
     for article, _ in group:
@@ -209,18 +220,56 @@ def _index_group(store: PassageStore, group: list[tuple[Article, bool]], report:
         if counts[article.source] == 0:
             report.refused[article.source] = f"{article.source}: no sentences to index"
             continue
-        store.manifest.articles[article.source] = ArticleRecord(
-            source=article.source,
-            path=str(article.path),
-            content_hash=article.content_hash,
-            title=article.title,
-            outlet=article.outlet,
-            published=article.published,
-            size=article.path.stat().st_size,
-            passages=counts[article.source],
-        )
+        store.manifest.articles[article.source] = _record(article, counts[article.source])
         (report.updated if is_update else report.added).append(article.source)
     return len(rows)
+
+
+def _update_fields(store: PassageStore, articles: list[Article], report: IndexReport) -> list[Article]:
+    """Rewrite the fields of articles read again whose sentences are as stored (no embedding);
+    return the others, whose passages must be embedded again."""
+    stored = store.stored_spans([article.source for article in articles])
+    again: list[Article] = []
+    rows: list[StoredPassage] = []
+    for article in articles:
+        passages = split_passages(article)
+        if [(p.ordinal, p.start, p.end) for p in passages] != stored.get(article.source) or not passages:
+            again.append(article)
+            continue
+        rows.extend(_rows(article, passages))
+        store.manifest.articles[article.source] = _record(article, len(passages))
+        report.updated.append(article.source)
+    store.update_fields(rows)
+    return again
+
+
+def _rows(article: Article, passages) -> list[StoredPassage]:
+    return [
+        StoredPassage(passage_id=p.passage_id, source=article.source, ordinal=p.ordinal,
+                      start=p.start, end=p.end, text=p.text, title=article.title,
+                      outlet=article.outlet, published=article.published)
+        for p in passages
+    ]
+
+
+def _record(article: Article, passages: int) -> ArticleRecord:
+    return ArticleRecord(
+        source=article.source,
+        path=str(article.path),
+        content_hash=article.content_hash,
+        title=article.title,
+        outlet=article.outlet,
+        published=article.published,
+        size=article.path.stat().st_size,
+        passages=passages,
+        metadata_hash=article.metadata_hash,
+        metadata_version=METADATA_VERSION,
+        fields_from=dict(article.fields_from),
+    )
+
+
+def _sidecar_hash(sidecar: Path | None) -> str:
+    return "" if sidecar is None else sidecar_hash(sidecar)
 
 
 def _duplicates(records) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 The manifest records each indexed article's content hash, so re-indexing skips unchanged
 articles, and the embedding model that built the store, so a different model means a rebuild.
+Every passage carries its article's outlet and publication date, so that searches can be limited
+to a period or to outlets (`PassageFilter`) on the vector side and the keyword side alike.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
+from index.dates import day_number
 from index.embedding import EMBEDDING_MODEL_ID, MODEL_IDS, MiniLMEmbedding, load_embedding_model
 from index.settings import Settings
 
@@ -28,6 +34,8 @@ MANIFEST_VERSION = 1
 MAX_WRITE_BATCH = 4000
 # The keyword index: bm25s's files, and the passage id of each of its rows.
 KEYWORD_IDS_FILE = "passage_ids.json"
+# ... and each row's publication day and outlet, so keyword searches are filtered as dense ones.
+KEYWORD_FIELDS_FILE = "passage_fields.json"
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 log = logging.getLogger(__name__)
 
@@ -48,6 +56,61 @@ class ArticleRecord:
     published: str | None
     size: int
     passages: int
+    metadata_hash: str = ""  # of the article's sidecar file, "" without one
+    metadata_version: int = 1  # index.articles.METADATA_VERSION when the article was read
+    fields_from: dict[str, str] = field(default_factory=dict)  # field -> where it was read
+
+
+@dataclass(frozen=True)
+class PassageFilter:
+    """Which articles a search may draw on: published from `since` to `until` (both included),
+    from one of `outlets` (exact stored names). An article without a date is left out by any
+    date bound, one without an outlet by any outlet list."""
+
+    since: date | None = None
+    until: date | None = None
+    outlets: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.outlets)
+
+    def allows(self, outlet: str | None, published: str | None) -> bool:
+        day = day_number(published)
+        if (self.since or self.until) and not day:
+            return False
+        if self.since and day < day_number(self.since):
+            return False
+        if self.until and day > day_number(self.until):
+            return False
+        return not self.outlets or (outlet or "") in self.outlets
+
+    def where(self) -> dict | None:
+        """The filter as a Chroma `where` clause (None: no filter)."""
+        clauses: list[dict] = []
+        if self.since or self.until:
+            # Undated passages have day 0, below any real day.
+            clauses.append({"published_day": {"$gte": day_number(self.since) if self.since else 1}})
+        if self.until:
+            clauses.append({"published_day": {"$lte": day_number(self.until)}})
+        if self.outlets:
+            clauses.append({"outlet": {"$in": list(self.outlets)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def describe(self) -> str:
+        """"published 2025-12-01 to 2025-12-19, from Dawn or Arab News"."""
+        parts = []
+        if self.since and self.until:
+            parts.append(f"published {self.since.isoformat()} to {self.until.isoformat()}")
+        elif self.since:
+            parts.append(f"published since {self.since.isoformat()}")
+        elif self.until:
+            parts.append(f"published until {self.until.isoformat()}")
+        if self.outlets:
+            names = list(self.outlets)
+            parts.append("from " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]))
+        return ", ".join(parts)
 
 
 @dataclass
@@ -63,7 +126,9 @@ class Manifest:
             return cls(embedding_model="")
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            articles = {k: ArticleRecord(**v) for k, v in raw.get("articles", {}).items()}
+            known = {item.name for item in fields(ArticleRecord)}
+            articles = {k: ArticleRecord(**{f: x for f, x in v.items() if f in known})
+                        for k, v in raw.get("articles", {}).items()}
             return cls(
                 embedding_model=raw.get("embedding_model", ""),
                 version=raw.get("version", 0),
@@ -127,9 +192,11 @@ class PassageStore:
                 "NEWSDESK_DATA_DIR to a folder newsdesk can write."
             ) from None
         self.manifest = Manifest.load(self.manifest_path)
-        if self.keyword_dir.is_dir() and not (self.keyword_dir / KEYWORD_IDS_FILE).exists():
-            # A keyword index of an earlier version (llama-index's BM25Retriever): built again
-            # at the next indexing run, which every question starts with.
+        if self.keyword_dir.is_dir() and not all(
+                (self.keyword_dir / name).exists() for name in (KEYWORD_IDS_FILE, KEYWORD_FIELDS_FILE)):
+            # A keyword index of an earlier version (llama-index's BM25Retriever, or one without
+            # the passages' dates and outlets): built again at the next indexing run, which every
+            # question starts with.
             self.manifest.keyword_index_stale = True
         self._collection, self._articles = self._open_collection()
 
@@ -296,6 +363,26 @@ class PassageStore:
         found = self._collection.get(where={"source": source}, include=["embeddings"])
         return found["embeddings"]
 
+    def update_fields(self, rows: list[StoredPassage]) -> None:
+        """Write passages' article fields (title, outlet, date) without touching their vectors:
+        an article whose metadata changed but whose sentences did not."""
+        for first in range(0, len(rows), MAX_WRITE_BATCH):
+            batch = rows[first : first + MAX_WRITE_BATCH]
+            with self._writing():
+                self._collection.update(ids=[row.passage_id for row in batch],
+                                        metadatas=[_metadata(row) for row in batch])
+
+    def stored_spans(self, sources: list[str]) -> dict[str, list[tuple[int, int, int]]]:
+        """(ordinal, start, end) of each stored passage of these articles, in order."""
+        spans: dict[str, list[tuple[int, int, int]]] = {source: [] for source in sources}
+        for first in range(0, len(sources), 500):
+            group = sources[first : first + 500]
+            where = {"source": group[0]} if len(group) == 1 else {"source": {"$in": group}}
+            batch = self._collection.get(where=where, include=["metadatas"])  # type: ignore[arg-type]
+            for meta in batch["metadatas"]:
+                spans[str(meta["source"])].append((int(meta["ordinal"]), int(meta["start"]), int(meta["end"])))
+        return {source: sorted(found) for source, found in spans.items()}
+
     @contextmanager
     def _writing(self) -> Iterator[None]:
         # A full disk or a read-only folder surfaces as one of many chromadb/sqlite errors.
@@ -326,7 +413,7 @@ class PassageStore:
         """
         import bm25s
 
-        passage_ids, texts = self._keyword_texts()
+        passage_ids, texts, days, outlets = self._keyword_texts()
         index = None
         staging = self.keyword_dir.with_name("keyword.tmp")
         shutil.rmtree(staging, ignore_errors=True)
@@ -336,10 +423,12 @@ class PassageStore:
             del texts
             model = bm25s.BM25()
             model.index(tokens, show_progress=False)
-            index = KeywordIndex(model, passage_ids)
+            index = KeywordIndex.with_fields(model, passage_ids, days, outlets)
             try:
                 model.save(str(staging))
                 (staging / KEYWORD_IDS_FILE).write_text(json.dumps(passage_ids), encoding="utf-8")
+                (staging / KEYWORD_FIELDS_FILE).write_text(
+                    json.dumps({"days": days, "outlets": outlets}, ensure_ascii=False), encoding="utf-8")
             except OSError as error:
                 raise StoreError(
                     f"Cannot write the keyword index in {self.data_dir} ({error.strerror or error}): "
@@ -353,10 +442,13 @@ class PassageStore:
         self.manifest.keyword_index_stale = False
         self.save_manifest()
 
-    def _keyword_texts(self) -> tuple[list[str], list[str]]:
-        """Every passage's id and the text BM25 indexes (an article's first passage with its title)."""
+    def _keyword_texts(self) -> tuple[list[str], list[str], list[int], list[str]]:
+        """Every passage's id, the text BM25 indexes (an article's first passage with its title),
+        its publication day (0: none) and its outlet ("": none)."""
         passage_ids: list[str] = []
         texts: list[str] = []
+        days: list[int] = []
+        outlets: list[str] = []
         page = 5000
         offset = 0
         while True:
@@ -364,8 +456,10 @@ class PassageStore:
             for passage_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 passage_ids.append(passage_id)
                 texts.append(f"{meta.get('title', '')}\n{text}" if meta["ordinal"] == 0 else text)
+                days.append(int(meta.get("published_day") or day_number(meta.get("published"))))
+                outlets.append(str(meta.get("outlet") or ""))
             if len(batch["ids"]) < page:
-                return passage_ids, texts
+                return passage_ids, texts, days, outlets
             offset += page
 
     # ----- reading -------------------------------------------------------------------------
@@ -403,16 +497,20 @@ class PassageStore:
             if meta["source"] not in hidden
         }
 
-    def dense_search(self, query_vector, k: int, sources: list[str] | None = None) -> list[StoredPassage]:
+    def dense_search(self, query_vector, k: int, sources: list[str] | None = None,
+                     only: PassageFilter | None = None) -> list[StoredPassage]:
         """Nearest passages by cosine similarity (the score is the cosine, -1 to 1), of the
-        articles `sources` only when given."""
+        articles `sources` only when given, among those `only` allows."""
         total = self.count()
         if total == 0 or sources == []:
             return []
         hidden = self._rewriting
-        where = None
+        clauses = []
         if sources:
-            where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
+            clauses.append({"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}})
+        if only and only.where():
+            clauses.append(only.where())
+        where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         result = self._collection.query(
             query_embeddings=[list(map(float, query_vector))],
             n_results=min(k, total),
@@ -431,19 +529,22 @@ class PassageStore:
             if meta["source"] not in hidden
         ]
 
-    def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """(passage id, BM25 score) of the best keyword matches."""
+    def keyword_search(self, query: str, k: int, only: PassageFilter | None = None) -> list[tuple[str, float]]:
+        """(passage id, BM25 score) of the best keyword matches among the passages `only` allows."""
         index = self._keyword_index()
         if index is None:
             return []
         import bm25s
 
+        mask = index.mask(only) if only else None
+        if mask is not None and not mask.any():
+            return []
         tokens = bm25s.tokenize(query, stemmer=_stemmer(), token_pattern=TOKEN_PATTERN,
                                 show_progress=False)
         with self._keyword_lock:
             # bm25s refuses a k larger than the corpus (a folder of one short article).
             found, scores = index.model.retrieve(tokens, k=min(k, len(index.passage_ids)),
-                                                 show_progress=False)
+                                                 show_progress=False, weight_mask=mask)
         return [(index.passage_ids[int(i)], float(score))
                 for i, score in zip(found[0], scores[0]) if score > 0]
 
@@ -479,17 +580,45 @@ class PassageStore:
             with self._keyword_lock:
                 if self._keyword is None:
                     ids = json.loads((self.keyword_dir / KEYWORD_IDS_FILE).read_text(encoding="utf-8"))
+                    fields_file = self.keyword_dir / KEYWORD_FIELDS_FILE
+                    stored = (json.loads(fields_file.read_text(encoding="utf-8"))
+                              if fields_file.exists() else {})
                     model = bm25s.BM25.load(str(self.keyword_dir), load_corpus=False)
-                    self._keyword = KeywordIndex(model, ids)
+                    self._keyword = KeywordIndex.with_fields(
+                        model, ids, stored.get("days", [0] * len(ids)), stored.get("outlets", [""] * len(ids)))
         return self._keyword
 
 
 @dataclass
 class KeywordIndex:
-    """BM25 over the stored passages: row i of the model is passage `passage_ids[i]`."""
+    """BM25 over the stored passages: row i of the model is passage `passage_ids[i]`, published
+    on day `days[i]` (0: undated) by outlet `outlet_names[outlet_codes[i]]`."""
 
     model: object  # bm25s.BM25
     passage_ids: list[str]
+    days: np.ndarray
+    outlet_codes: np.ndarray
+    outlet_names: list[str]
+
+    @classmethod
+    def with_fields(cls, model: object, passage_ids: list[str], days: list[int],
+                    outlets: list[str]) -> KeywordIndex:
+        names = sorted(set(outlets))
+        code = {name: i for i, name in enumerate(names)}
+        return cls(model, passage_ids, np.asarray(days, dtype=np.int64),
+                   np.asarray([code[o] for o in outlets], dtype=np.int32), names)
+
+    def mask(self, only: PassageFilter) -> np.ndarray:
+        """1.0 for each row `only` allows, 0.0 for the others (bm25s's weight_mask)."""
+        keep = np.ones(len(self.passage_ids), dtype=bool)
+        if only.since or only.until:
+            keep &= self.days >= (day_number(only.since) if only.since else 1)
+        if only.until:
+            keep &= self.days <= day_number(only.until)
+        if only.outlets:
+            wanted = [i for i, name in enumerate(self.outlet_names) if name in only.outlets]
+            keep &= np.isin(self.outlet_codes, wanted)
+        return keep.astype(np.float32)
 
 
 @lru_cache(maxsize=1)
@@ -500,19 +629,18 @@ def _stemmer():
 
 
 def _metadata(row: StoredPassage) -> dict[str, str | int]:
-    # Chroma metadata values must be str/int/float: None is left out.
-    meta: dict[str, str | int] = {
+    # Chroma metadata values must be str/int/float: a missing outlet or date is "" (day 0). Every
+    # key is always written, so that an update (which merges) leaves no stale value behind.
+    return {
         "source": row.source,
         "ordinal": row.ordinal,
         "start": row.start,
         "end": row.end,
         "title": row.title,
+        "outlet": row.outlet or "",
+        "published": row.published or "",
+        "published_day": day_number(row.published),
     }
-    if row.outlet:
-        meta["outlet"] = row.outlet
-    if row.published:
-        meta["published"] = row.published
-    return meta
 
 
 def _stored(passage_id: str, text: str, meta: dict, score: float) -> StoredPassage:
@@ -524,7 +652,7 @@ def _stored(passage_id: str, text: str, meta: dict, score: float) -> StoredPassa
         end=int(meta["end"]),
         text=text,
         title=str(meta.get("title", "")),
-        outlet=meta.get("outlet"),
-        published=meta.get("published"),
+        outlet=meta.get("outlet") or None,
+        published=meta.get("published") or None,
         score=score,
     )

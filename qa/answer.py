@@ -19,7 +19,7 @@ from importlib.resources import files
 
 import numpy as np
 
-from index.build import IndexReport, article_files, build_index
+from index.build import IndexReport, article_listing, build_index
 from index.settings import Settings, load_settings
 from index.store import PassageStore, StoredPassage, StoreError
 from qa.citations import (
@@ -209,12 +209,15 @@ class AnswerEngine:
 
     def _signature(self) -> tuple:
         signature = []
-        for source, path in sorted(article_files(self.settings).items()):
+        for source, (path, sidecar) in sorted(article_listing(self.settings).items()):
             try:
                 status = path.stat()
+                # A sidecar edited alone changes the article's fields: it counts as a change.
+                extra = sidecar.stat() if sidecar is not None else None
             except OSError:
                 continue
-            signature.append((source, status.st_size, status.st_mtime_ns))
+            signature.append((source, status.st_size, status.st_mtime_ns,
+                              extra and (extra.st_size, extra.st_mtime_ns)))
         return tuple(signature)
 
     def warm_up(self) -> None:
