@@ -2,7 +2,8 @@
 
 The path is one way: question -> (standalone question) -> retrieved passages -> model reply ->
 checked citations -> `Answer`. When no model can be reached, the answer is the best supporting
-sentences themselves (`mode == "extracted"`), never an exception.
+sentences themselves (`mode == "extracted"`), never an exception. `since`, `until` and `outlets`
+limit the articles searched; every citation carries its article's outlet and date.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from importlib.resources import files
 
 import numpy as np
 
 from index.build import IndexReport, article_listing, build_index
+from index.dates import day_number
 from index.settings import Settings, load_settings
-from index.store import PassageStore, StoredPassage, StoreError
+from index.store import PassageFilter, PassageStore, StoredPassage, StoreError
 from qa.citations import (
     MIN_SUPPORT,
     Claim,
@@ -35,8 +37,11 @@ from qa.citations import (
     support,
 )
 from qa.disagreements import find_disagreements, quantities
+from qa.filters import DateLike, FilterError, article_filter
 from qa.llm import ChatModel, ModelUnavailable
 from qa.retrieval import Retrieval, explains, other_tellings, retrieve
+from qa.time_answers import (as_of, asks_about_time, asks_for_latest, asks_when, dated,
+                             newest_cited_date, newest_first, with_calendar_dates)
 
 NOT_IN_ARTICLES = "The articles don't say."
 _ABSTAIN_REPLY = re.compile(
@@ -85,11 +90,13 @@ class Citation:
 
 @dataclass(frozen=True)
 class Version:
-    """One article's version of a disputed fact."""
+    """One article's version of a disputed fact (versions are listed newest article first)."""
 
     text: str
     citations: list[int]
     source: str
+    outlet: str | None = None
+    published: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,7 @@ class Answer:
     seconds: float = 0.0
     first_token_seconds: float | None = None
     queue_seconds: float = 0.0  # of `seconds`, waiting for the model while it served others
+    article_filter: str | None = None  # the articles searched, when limited: "published since ..."
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -226,18 +234,24 @@ class AnswerEngine:
             self.model.complete(self._messages("Is the model ready?", []), max_tokens=1)
 
     # ----- answering --------------------------------------------------------------------------
-    def ask(self, question: str, history: History | None = None) -> Answer:
+    def ask(self, question: str, history: History | None = None, *, since: DateLike = None,
+            until: DateLike = None, outlets: str | Sequence[str] | None = None) -> Answer:
         answer = None
-        for event in self.ask_stream(question, history):
+        for event in self.ask_stream(question, history, since=since, until=until, outlets=outlets):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         return answer
 
     def ask_stream(
-        self, question: str, history: History | None = None
+        self, question: str, history: History | None = None, *, since: DateLike = None,
+        until: DateLike = None, outlets: str | Sequence[str] | None = None,
     ) -> Iterator[list[StoredPassage] | str | Answer]:
-        """Yield the retrieved passages, then the reply's text as generated, then the Answer."""
+        """Yield the retrieved passages, then the reply's text as generated, then the Answer.
+
+        Only articles published from `since` to `until` (dates, or ISO strings), from one of
+        `outlets`, are searched; when none is, the Answer abstains and its notice says why.
+        """
         started = time.perf_counter()
         question = _CONTROL.sub(" ", question or "").strip()
         refusal = self._refusal(question)
@@ -259,21 +273,37 @@ class AnswerEngine:
             yield Answer(question=question, text=NOT_IN_ARTICLES, abstained=True, notice=notice,
                          mode=self._mode())
             return
+        try:
+            only, nothing = article_filter(self.store.manifest.articles.values(), since, until, outlets)
+        except FilterError as error:
+            yield Answer(question=question, text=NOT_IN_ARTICLES, abstained=True,
+                         notice=f"The filter cannot be used: {error}.", mode=self._mode())
+            return
+        described = only.describe() or None
+        if nothing:  # the filter leaves no article: say so rather than search nothing
+            yield Answer(question=question, text=NOT_IN_ARTICLES, abstained=True, notice=nothing,
+                         mode=self._mode(), article_filter=described)
+            return
 
         notice = None
         standalone = question
         if history and _leans_on_conversation(question):
             standalone, notice = self._standalone_question(question, history)
-        retrieval = (retrieve(self.store, standalone, self.settings.passages_per_answer,
-                              _asked_kind(standalone))
-                     .closest(self.settings.relevance_gap).with_context(self.store)
+        found = retrieve(self.store, standalone, self.settings.passages_per_answer,
+                         _asked_kind(standalone), only or None)
+        retrieval = (found.closest(self.settings.relevance_gap).with_context(self.store)
                      .excluding(lambda p: _ADDRESSES_MODEL.search(p.text)))
+        if asks_when(question) or asks_when(standalone):
+            retrieval = _with_a_time(found, retrieval)
+        if asks_for_latest(question) or asks_for_latest(standalone):
+            retrieval = newest_first(retrieval)  # the model reads, and answers from, the newest first
         yield retrieval.passages
 
         answer = Answer(question=question, text=NOT_IN_ARTICLES, abstained=True,
                         passages=retrieval.passages, mode=self._mode(), notice=notice,
                         model=self.model.info.name if self.model else None,
-                        standalone_question=standalone if standalone != question else None)
+                        standalone_question=standalone if standalone != question else None,
+                        article_filter=described)
         if retrieval.best_similarity < self.settings.min_relevance:
             answer.seconds = time.perf_counter() - started
             answer.notice = _joined(answer.notice, index_problem)
@@ -341,7 +371,7 @@ class AnswerEngine:
         return [
             *_fixed_prefix(),
             {"role": "user", "content": _prompt("answer_user").format(
-                passages=_numbered(passages), question=question)},
+                passages=_numbered(passages, with_dates=asks_about_time(question)), question=question)},
         ]
 
     def _verified(self, question: str, passages: list[StoredPassage], reply: str) -> str:
@@ -410,22 +440,30 @@ class AnswerEngine:
                              f"its reply is not shown: “{_shorten(reply, 160)}”")
             return answer
         answer.abstained = False
-        return self._with_other_tellings(answer, attached, passages, question)
+        return self._with_other_tellings(answer, attached, passages, question, retrieval.only)
 
     def _with_other_tellings(
         self, answer: Answer, attached: list[tuple[str, list[int]]], passages: list[StoredPassage],
-        question: str,
+        question: str, only: PassageFilter | None = None,
     ) -> Answer:
         """The answer rendered with its disagreements, looked for also in the other articles'
-        tellings of what it cites; a telling that gets cited joins the answer's passages."""
+        tellings of what it cites; a telling that gets cited joins the answer's passages.
+
+        A question about time gets the calendar dates of the relative ones its claims repeat, and
+        a question about the latest state of things an "as of" date."""
         cited = sorted({i for _, kept in attached for i in kept})
-        tellings = other_tellings(self.store, [passages[i] for i in cited])
+        tellings = other_tellings(self.store, [passages[i] for i in cited], only)
         everything = passages + tellings
         corroborated = self._corroborated(attached, everything, question)
+        if asks_about_time(answer.question) or asks_about_time(question):
+            attached = [(with_calendar_dates(claim, [everything[i] for i in kept]), kept)
+                        for claim, kept in attached]
         answer = _with_disagreements(answer, attached, everything, question)
         answer.corroborations = self._corroborations(answer, corroborated, everything)
         quoted = {(c.source, c.start) for c in answer.citations}
         answer.passages = passages + [t for t in tellings if (t.source, t.start) in quoted]
+        if not answer.abstained and (asks_for_latest(answer.question) or asks_for_latest(question)):
+            answer.text = as_of(answer.text, newest_cited_date([c.published for c in answer.citations]))
         return answer
 
     def _counts_what_was_asked(
@@ -561,8 +599,13 @@ class AnswerEngine:
     def _extracted(self, answer: Answer, retrieval: Retrieval, reason: str) -> Answer:
         """Evidence mode: the most relevant sentences, quoted and cited; `reason` says why."""
         # Passages come ranked by meaning and by the question's words; keep the close seconds.
-        top = retrieval.relevance[0] if retrieval.relevance else 0.0
+        top = max(retrieval.relevance, default=0.0)  # the first is the newest for a "latest" question
         chosen = [p for p, r in zip(retrieval.passages, retrieval.relevance) if r >= top - 0.15][:2]
+        if asks_when(answer.question) or asks_when(retrieval.query):
+            # "When" wants a time: the passages that give one, if any does.
+            timed = [(p, r) for p, r in zip(retrieval.passages, retrieval.relevance) if _TIME.search(p.text)]
+            best = max((r for _, r in timed), default=0.0)
+            chosen = [p for p, r in timed if r >= best - 0.15][:2] or chosen
         missing = self._unmentioned(answer.question, retrieval.query, chosen) if chosen else None
         notice = f"{reason.rstrip('.')}: these are the most relevant sentences."
         if missing is not None:
@@ -571,7 +614,8 @@ class AnswerEngine:
             chosen = []
         attached = [(_quoted(p.text), [retrieval.passages.index(p)]) for p in chosen]
         answer.abstained = not chosen
-        answer = self._with_other_tellings(answer, attached, retrieval.passages, retrieval.query)
+        answer = self._with_other_tellings(answer, attached, retrieval.passages, retrieval.query,
+                                           retrieval.only)
         if not chosen:
             answer.text = NOT_IN_ARTICLES
         answer.mode = "extracted"
@@ -595,6 +639,17 @@ _TIME = re.compile(rf"{_DATE.pattern}|\b(?:today|yesterday|tomorrow|tonight|ago|
                    r"spring|summer|autumn|winter|earlier|later)\b", re.IGNORECASE)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:date|day|year|month)\b", re.IGNORECASE)
 _ASKS_TIME = re.compile(r"^\s*(?:and\s+)?when\b|\bat what time\b|\bhow long ago\b", re.IGNORECASE)
+
+
+def _with_a_time(found: Retrieval, kept: Retrieval) -> Retrieval:
+    """For a "when" question: the kept passages, and the best found one that gives a time if none
+    of them does (a headline often matches the question best and says nothing of when)."""
+    if any(_TIME.search(p.text) for p in kept.passages):
+        return kept
+    for passage, relevance in zip(found.passages, found.relevance):
+        if _TIME.search(passage.text) and not _ADDRESSES_MODEL.search(passage.text):
+            return replace(kept, passages=kept.passages + [passage], relevance=kept.relevance + [relevance])
+    return kept
 
 
 def _gives_what_was_asked(question: str, attached: list[tuple[str, list[int]]]) -> bool:
@@ -677,14 +732,17 @@ def _blocks(passages: list[StoredPassage]) -> list[list[int]]:
     return sorted(blocks, key=min)
 
 
-def _numbered(passages: list[StoredPassage]) -> str:
-    # A letter per article instead of its title: every prompt token costs ~20 ms on 2 cores.
+def _numbered(passages: list[StoredPassage], with_dates: bool = False) -> str:
+    # A letter per article instead of its title: every prompt token costs ~20 ms on 2 cores. For a
+    # question about time, the article's date too ("(A, published 2025-12-19)"): "on Friday"
+    # means nothing without it.
     letters: dict[str, str] = {}
     lines = []
     for number, block in enumerate(_blocks(passages), start=1):
-        source = passages[block[0]].source
-        letter = letters.setdefault(source, chr(ord("A") + len(letters) % 26))
-        lines.append(f"[{number}] ({letter}) " + " ".join(passages[i].text for i in block))
+        first = passages[block[0]]
+        letter = letters.setdefault(first.source, chr(ord("A") + len(letters) % 26))
+        tag = f"{letter}, published {first.published}" if with_dates and first.published else letter
+        lines.append(f"[{number}] ({tag}) " + " ".join(passages[i].text for i in block))
     return "\n".join(lines)
 
 
@@ -719,11 +777,28 @@ def _with_disagreements(
     answer: Answer, attached: list[tuple[str, list[int]]], passages: list[StoredPassage],
     question: str,
 ) -> Answer:
-    """Render the answer; where retrieved articles disagree on what was asked, show both."""
+    """Render the answer; where retrieved articles disagree on what was asked, show both.
+
+    Versions are given newest article first. When the articles differ in date, the fact may have
+    changed over time: the answer opens with both versions and the date of each.
+    """
     claims_text = " ".join(claim for claim, kept in attached if kept)
     found = find_disagreements(passages, question, claims_text) if claims_text else []
+    found = [replace(d, versions=tuple(sorted(d.versions, key=lambda v: -day_number(passages[v[0]].published))))
+             for d in found]
+    opening: list[tuple[str, list[int]]] = []
+    asked = content_words(question)
     for disagreement in found:
         (first, version_a), (second, version_b) = disagreement.versions
+        newer, older = passages[first], passages[second]
+        if newer.published and older.published and newer.published != older.published:
+            claim = (f"The articles differ on {disagreement.fact}: “{version_a}” as of {dated(newer)} "
+                     f"⟦{first}⟧, the newest; earlier, on {dated(older)}, “{version_b}” ⟦{second}⟧.",
+                     [first, second])
+            # About what was asked, the newest version opens the answer; else it follows it.
+            about_asked = (content_words(version_a) | content_words(version_b)) & asked
+            (opening if about_asked else attached).append(claim)
+            continue
         if contains_phrase(claims_text, version_a) and contains_phrase(claims_text, version_b):
             # The answer already gives both: make sure each version's passage is cited.
             for index, version in disagreement.versions:
@@ -736,7 +811,7 @@ def _with_disagreements(
             f"another “{version_b}” ⟦{second}⟧.",
             [first, second],
         ))
-    answer.text, answer.citations = _render(attached, passages)
+    answer.text, answer.citations = _render(opening + attached, passages)
     number_of = {(c.source, c.start): c.number for c in answer.citations}
 
     def cited(index: int) -> int | None:
@@ -747,7 +822,8 @@ def _with_disagreements(
         Disagreement(
             fact=d.fact,
             versions=[Version(text=text, source=passages[index].source,
-                              citations=[cited(index)])  # type: ignore[list-item]
+                              citations=[cited(index)],  # type: ignore[list-item]
+                              outlet=passages[index].outlet, published=passages[index].published)
                       for index, text in d.versions],
         )
         for d in found
@@ -840,13 +916,21 @@ def engine_for(settings: Settings | None = None) -> AnswerEngine:
         return _engines[key]
 
 
-def ask(question: str, history: History | None = None, settings: Settings | None = None) -> Answer:
-    """Answer `question` from the articles, with checked citations."""
-    return engine_for(settings).ask(question, history)
+def ask(question: str, history: History | None = None, settings: Settings | None = None, *,
+        since: DateLike = None, until: DateLike = None,
+        outlets: str | Sequence[str] | None = None) -> Answer:
+    """Answer `question` from the articles, with checked citations.
+
+    `since` / `until` (a `datetime.date` or "YYYY-MM-DD", both included) and `outlets` (names, any
+    case) limit the articles searched; an article without a date or outlet is left out by them.
+    """
+    return engine_for(settings).ask(question, history, since=since, until=until, outlets=outlets)
 
 
 def ask_stream(
-    question: str, history: History | None = None, settings: Settings | None = None
+    question: str, history: History | None = None, settings: Settings | None = None, *,
+    since: DateLike = None, until: DateLike = None, outlets: str | Sequence[str] | None = None,
 ) -> Iterator[list[StoredPassage] | str | Answer]:
     """Like `ask()`, streamed: the retrieved passages, then text as generated, then the Answer."""
-    return engine_for(settings).ask_stream(question, history)
+    return engine_for(settings).ask_stream(question, history, since=since, until=until,
+                                           outlets=outlets)

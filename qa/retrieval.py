@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.store import PassageStore, StoredPassage
+from index.store import PassageFilter, PassageStore, StoredPassage
 from qa.citations import content_words
 
 # Reciprocal rank fusion constant (Cormack et al. 2009); 60 is the usual choice.
@@ -32,6 +32,7 @@ class Retrieval:
     passages: list[StoredPassage]  # .score is the cosine similarity to the query
     relevance: list[float]  # cosine + WORD_OVERLAP_WEIGHT * share of the query's words present
     query_vector: np.ndarray | None = None
+    only: PassageFilter | None = None  # the articles searched, when limited to some
 
     @property
     def best_similarity(self) -> float:
@@ -100,20 +101,25 @@ ASKED_KIND_BONUS = 0.15
 
 
 def retrieve(
-    store: PassageStore, query: str, k: int, holds_asked_kind: Callable[[str], bool] | None = None
+    store: PassageStore, query: str, k: int, holds_asked_kind: Callable[[str], bool] | None = None,
+    only: PassageFilter | None = None, pool: int = RERANK_POOL,
 ) -> Retrieval:
-    """The `k` passages most relevant to `query`; `holds_asked_kind(text)` says whether a
-    passage gives the kind of answer the question wants."""
+    """The `k` passages most relevant to `query`, among the articles `only` allows;
+    `holds_asked_kind(text)` says whether a passage gives the kind of answer the question wants.
+
+    `pool` is how many fused candidates are re-ranked (a timeline wants more than an answer).
+    """
     query_vector = store.embedding_model.embed_query([query])[0]
-    dense = store.dense_search(query_vector, CANDIDATES)
-    keyword = store.keyword_search(query, CANDIDATES)
+    candidates = max(CANDIDATES, pool)
+    dense = store.dense_search(query_vector, candidates, only=only)
+    keyword = store.keyword_search(query, candidates, only)
 
     fused: dict[str, float] = {}
     for rank, passage in enumerate(dense):
         fused[passage.passage_id] = fused.get(passage.passage_id, 0.0) + 1.0 / (RRF_K + rank + 1)
     for rank, (passage_id, _) in enumerate(keyword):
         fused[passage_id] = fused.get(passage_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-    pool_ids = sorted(fused, key=fused.__getitem__, reverse=True)[:RERANK_POOL]
+    pool_ids = sorted(fused, key=fused.__getitem__, reverse=True)[:pool]
 
     by_id = {p.passage_id: p for p in dense}
     keyword_only = [pid for pid in pool_ids if pid not in by_id]
@@ -134,7 +140,8 @@ def retrieve(
         if key not in seen:
             seen.add(key)
             distinct.append((relevance, passage))
-    return Retrieval(query, [p for _, p in distinct[:k]], [r for r, _ in distinct[:k]], query_vector)
+    return Retrieval(query, [p for _, p in distinct[:k]], [r for r, _ in distinct[:k]], query_vector,
+                     only or None)
 
 
 def _relevance(
@@ -185,8 +192,10 @@ TELLINGS_PER_PASSAGE = 4
 STORY_TELLINGS_PER_PASSAGE = 2
 
 
-def other_tellings(store: PassageStore, passages: list[StoredPassage]) -> list[StoredPassage]:
-    """Passages of other articles that may tell what `passages` tell, not among them already.
+def other_tellings(store: PassageStore, passages: list[StoredPassage],
+                   only: PassageFilter | None = None) -> list[StoredPassage]:
+    """Passages of other articles that may tell what `passages` tell, not among them already
+    (and among the articles `only` allows).
 
     Retrieval ranks by closeness to the question, so one outlet's version of a quote can be
     found while another's, worded differently, is not: looking from the passage itself finds it.
@@ -203,9 +212,9 @@ def other_tellings(store: PassageStore, passages: list[StoredPassage]) -> list[S
             continue
         vector = stored[passage.passage_id][1]
         tellers = store.stories.tellers(passage.source)
-        nearest = store.dense_search(vector, TELLINGS_PER_PASSAGE)
+        nearest = store.dense_search(vector, TELLINGS_PER_PASSAGE, only=only)
         if tellers:
-            nearest += store.dense_search(vector, STORY_TELLINGS_PER_PASSAGE, sources=tellers)
+            nearest += store.dense_search(vector, STORY_TELLINGS_PER_PASSAGE, sources=tellers, only=only)
         for near in nearest:
             if (near.source != passage.source and near.passage_id not in known
                     and near.score >= MIN_TELLING_SIMILARITY):

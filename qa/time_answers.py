@@ -1,0 +1,99 @@
+"""Time in answers: questions about when things happened, or about the latest state of things,
+are answered with the articles' dates.
+
+For "latest / now / as of / so far" questions the newest articles' passages come first and the
+answer says as of when; relative dates an answer repeats ("on Friday") are given as calendar
+dates, resolved against the publication date of the article that says them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+
+from index.dates import day_number, find_dates, spoken_date
+from index.store import StoredPassage
+from qa.retrieval import Retrieval
+
+_LATEST = re.compile(
+    r"\b(?:latest|most recent(?:ly)?|newest|recent(?:ly)?|current(?:ly)?|now|nowadays|as of|so far|"
+    r"to date|this week|today|yet|still|any ?more|any longer|updates?|updated)\b", re.IGNORECASE)
+_WHEN = re.compile(
+    r"^\s*(?:and\s+|so\s+|but\s+)?when\b|\b(?:what|which)\s+(?:date|day|time|year|month|week)\b"
+    r"|\bon\s+which\s+(?:date|day)\b|\bhow\s+long\s+ago\b|\bsince\s+when\b", re.IGNORECASE)
+
+
+def asks_for_latest(question: str) -> bool:
+    """Whether the question asks for the state of things as of now ("the latest toll", "so far")."""
+    return bool(_LATEST.search(question))
+
+
+def asks_when(question: str) -> bool:
+    """Whether the question asks for a time or a date."""
+    return bool(_WHEN.search(question))
+
+
+def asks_about_time(question: str) -> bool:
+    return asks_for_latest(question) or asks_when(question)
+
+
+def newest_first(retrieval: Retrieval) -> Retrieval:
+    """The same passages, the newest article's first (undated ones last); ties keep their rank."""
+    order = sorted(range(len(retrieval.passages)),
+                   key=lambda i: (-day_number(retrieval.passages[i].published), i))
+    return replace(retrieval, passages=[retrieval.passages[i] for i in order],
+                   relevance=[retrieval.relevance[i] for i in order])
+
+
+def newest_cited_date(published: list[str | None]) -> str | None:
+    dated = [day for day in published if day]
+    return max(dated) if dated else None
+
+
+def as_of(text: str, newest: str | None) -> str:
+    """The answer text said as of the newest cited article's date, unless it already says so."""
+    if not newest or re.search(r"\bas of\b", text, re.IGNORECASE):
+        return text
+    return f"As of {spoken_date(newest)}: {text}"
+
+
+def with_calendar_dates(claim: str, cited: list[StoredPassage]) -> str:
+    """The claim with each relative date it shares with a cited passage given as a calendar date:
+    "Rubio spoke on Friday" -> "Rubio spoke on Friday (Friday: 19 December 2025)".
+
+    The date is resolved against the publication date of the cited article that says it; a
+    relative date no cited dated article says is left alone.
+    """
+    resolved: dict[str, str] = {}
+    for passage in cited:
+        if not passage.published:
+            continue
+        reference = date.fromisoformat(passage.published)
+        for found in find_dates(passage.text, reference):
+            if found.relative:
+                resolved.setdefault(_key(found.text), found.label if found.precision != "day"
+                                    else spoken_date(found.day))
+    if not resolved:
+        return claim
+    notes = []
+    for found in find_dates(claim, date(2000, 1, 1)):  # any reference: only the words matter here
+        label = resolved.get(_key(found.text))
+        if found.relative and label and label not in claim:
+            notes.append(f"{found.text.strip()}: {label}")
+    if not notes:
+        return claim
+    body = claim.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" and not body.endswith("”") else ""
+    body = body[:-1] if end else body
+    return f"{body} ({'; '.join(dict.fromkeys(notes))}){end}"
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def dated(passage: StoredPassage, outlet: bool = True) -> str:
+    """"19 December 2025 (Dawn)", for a sentence that names where and when a version appeared."""
+    parts = spoken_date(passage.published) if passage.published else "an undated article"
+    return f"{parts} ({passage.outlet})" if outlet and passage.outlet else parts
