@@ -54,6 +54,9 @@ _FUTURE_CUE = re.compile(r"\b(?:will|would|shall|is due|are due|due to|is expect
                          r"scheduled|set to|plans? to|planned|to be held|upcoming|next)\b",
                          re.IGNORECASE)
 
+# "a meeting for Tuesday", "by Friday": a day set ahead.
+_DEADLINE = re.compile(r"\b(?:for|by)\s+$", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class TextDate:
@@ -200,7 +203,7 @@ def _weekday(name: str, which: str | None, text: str, at: int,
     # Bare: news reports what happened, so the latest such day, unless the sentence so far
     # speaks of what is to come.
     sentence_start = max(text.rfind(". ", 0, at), text.rfind("\n", 0, at), 0)
-    if _FUTURE_CUE.search(text, sentence_start, at):
+    if _FUTURE_CUE.search(text, sentence_start, at) or _DEADLINE.search(text[max(0, at - 6) : at]):
         return reference + timedelta(days=ahead), "day", True
     return reference - timedelta(days=back), "day", True
 

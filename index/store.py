@@ -497,6 +497,23 @@ class PassageStore:
             if meta["source"] not in hidden
         }
 
+    def article_passages(self, sources: list[str]) -> list[tuple[StoredPassage, list[float]]]:
+        """Every passage of these articles with its vector, in article and passage order."""
+        found: list[tuple[StoredPassage, list[float]]] = []
+        hidden = self._rewriting
+        for first in range(0, len(sources), 100):
+            group = [source for source in sources[first : first + 100] if source not in hidden]
+            if not group:
+                continue
+            where = {"source": group[0]} if len(group) == 1 else {"source": {"$in": group}}
+            batch = self._collection.get(where=where,  # type: ignore[arg-type]
+                                         include=["documents", "metadatas", "embeddings"])
+            for passage_id, text, meta, vector in zip(batch["ids"], batch["documents"],
+                                                      batch["metadatas"], batch["embeddings"]):
+                found.append((_stored(passage_id, text, meta, 0.0), vector))
+        position = {source: i for i, source in enumerate(sources)}
+        return sorted(found, key=lambda item: (position[item[0].source], item[0].ordinal))
+
     def dense_search(self, query_vector, k: int, sources: list[str] | None = None,
                      only: PassageFilter | None = None) -> list[StoredPassage]:
         """Nearest passages by cosine similarity (the score is the cosine, -1 to 1), of the
