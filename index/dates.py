@@ -104,7 +104,8 @@ def parse_date_value(value: object) -> date:
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
-        pass
+        if re.match(r"\d{4}-\d", text):  # ISO-like but not a real date ("2025-13-01")
+            raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
     found = [d for d in find_dates(text) if d.precision == "day"]
     if found:
         return found[0].day

@@ -26,8 +26,8 @@ def parse_filter_date(name: str, value: DateLike) -> date | None:
         return None
     try:
         return parse_date_value(value)
-    except ValueError as error:
-        raise FilterError(f"{name}={value!r} is not a date: {error}") from None
+    except ValueError:
+        raise FilterError(f"{name}={value!r} is not a date (use YYYY-MM-DD)") from None
 
 
 def outlet_names(outlets: str | Iterable[str] | None) -> list[str]:

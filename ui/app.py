@@ -1,4 +1,6 @@
-"""The chat page: a Gradio front end over `qa.ask_stream`, where every [n] opens its article.
+"""The chat page: a Gradio front end over `qa.ask_stream` and `qa.timeline`, where every [n]
+opens its article, every citation names its outlet and date, and answers can be limited to a
+period and to outlets.
 
 It only presents: retrieval, prompting and citation checking happen in `qa/`; reading, saving
 and indexing articles in `index/`. Nothing on the page comes from outside this server.
@@ -31,6 +33,7 @@ from index.store import ArticleRecord, StoredPassage  # noqa: E402
 from index.uploads import delete_upload, is_upload, save_upload  # noqa: E402
 from qa.answer import (Answer, AnswerEngine, Citation, Corroboration, Disagreement,  # noqa: E402
                        engine_for)
+from qa.timeline import Timeline, timeline  # noqa: E402
 
 EXAMPLES = [
     "Where did Rubio speak to reporters?",
@@ -45,6 +48,8 @@ READER_WINDOW_CHARS = 60_000
 READER_HINT = ('<p class="nd-hint">Select a citation such as <b>[1]</b> to read its article here, '
                "with the quoted passage highlighted.</p>")
 PASSAGES_HINT = '<p class="nd-hint">Passages found for a question appear here.</p>'
+TIMELINE_HINT = ('<p class="nd-hint">Name a topic, such as a story\'s place or people, to list the '
+                 "dated events the articles report about it, from the earliest.</p>")
 # A question longer than this is shown cut short (it is refused beyond NEWSDESK_MAX_QUESTION_CHARS).
 SHOWN_QUESTION_CHARS = 2000
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -91,7 +96,13 @@ def _link(label: str, source: str, start: int, end: int, quoted: str, title: str
 def marker_link(citation: Citation) -> str:
     """Marker [n] of an answer, as the link to its quoted passage."""
     c = citation
-    return _link(f"[{c.number}]", c.source, c.start, c.end, c.quote, c.title)
+    return _link(f"[{c.number}]", c.source, c.start, c.end, c.quote,
+                 f"{c.title} ({citation_origin(c)})")
+
+
+def citation_origin(citation: Citation) -> str:
+    """"Arab News, 2025-12-19": the outlet and date shown with every citation."""
+    return f"{citation.outlet or 'outlet unknown'}, {citation.published or 'undated'}"
 
 
 def passage_link(passage: StoredPassage) -> str:
@@ -121,8 +132,7 @@ def plain_answer(answer: Answer) -> str:
     if answer.citations:
         lines += ["", "Sources"]
         for c in answer.citations:
-            origin = _origin(c.outlet, c.published)
-            lines.append(f"[{c.number}] {c.title}{f' ({origin})' if origin else ''}, {c.source}")
+            lines.append(f"[{c.number}] {citation_origin(c)} — {c.title}, {c.source}")
             lines.append(f"    “{c.quote.strip('“”')}”")
     if answer.notice:
         lines += ["", answer.notice]
@@ -169,8 +179,8 @@ def render_answer(answer: Answer) -> str:
     if answer.citations:
         parts.append('<div class="nd-sources"><p><strong>Sources</strong></p><ol>')
         for c in answer.citations:
-            origin = f" ({_text(_origin(c.outlet, c.published))})" if c.outlet or c.published else ""
-            parts.append(f"<li>{marker_link(c)} <em>{_text(c.title)}</em>{origin}<br>"
+            parts.append(f'<li>{marker_link(c)} <span class="nd-origin">{_text(citation_origin(c))}</span>'
+                         f" — <em>{_text(c.title)}</em><br>"
                          f'<span class="nd-quote">“{_text(c.quote.strip("“”"))}”</span></li>')
         parts.append("</ol></div>")
     if answer.notice:
@@ -178,7 +188,9 @@ def render_answer(answer: Answer) -> str:
     how = "from the articles' own sentences" if answer.mode == "extracted" else f"by {answer.model}"
     waited = (f" ({answer.queue_seconds:.1f} s waiting for the model while it answered other "
               "readers)" if answer.queue_seconds >= 0.1 else "")
-    parts.append(f'<p class="nd-meta">Answered {_text(how)} in {answer.seconds:.1f} s{waited}</p>')
+    scope = f" (only articles {answer.article_filter})" if answer.article_filter else ""
+    parts.append(f'<p class="nd-meta">Answered {_text(how)} in {answer.seconds:.1f} s{waited}'
+                 f"{_text(scope)}</p>")
     copy = base64.b64encode(plain_answer(answer).encode("utf-8")).decode("ascii")
     parts.append(f"</div><!--nd-copy:{copy}-->")
     return "".join(parts)
@@ -197,6 +209,37 @@ def render_passages(passages: list[StoredPassage], abstained: bool = False) -> s
     heading = ("Nearest passages found (none of them answers the question)" if abstained
                else "Passages found")
     return f"<p><strong>{heading}</strong></p><ol>{items}</ol>"
+
+
+# ----- the timeline ----------------------------------------------------------------------------
+_DATED_BY = {"explicit": "dated by “{when}”", "relative": "“{when}”, counted from the article's date",
+             "published": "dated by the article's date"}
+
+
+def render_timeline(result: Timeline) -> str:
+    """The timeline's events, oldest first: date, the reporting sentence, its citations."""
+    heading = f"Timeline of “{_text(result.topic)}”"
+    if result.article_filter:
+        heading += f" ({_text(result.article_filter)})"
+    parts = ['<div class="nd-answer">']
+    if result.events:
+        count = len(result.events)
+        parts.append(f"<p><strong>{heading}</strong>: {count} event{'s' if count != 1 else ''}, "
+                     "oldest first</p><ol class=\"nd-events\">")
+        for event in result.events:
+            expected = ' <span class="nd-expected">expected</span>' if event.expected else ""
+            basis = _DATED_BY[event.dated_by].format(when=event.when)
+            cited = "<br>".join(
+                f'{marker_link(c)} <span class="nd-origin">{_text(citation_origin(c))}</span> — '
+                f"<em>{_text(c.title)}</em>" for c in event.citations)
+            parts.append(f'<li><span class="nd-when">{_text(event.label)}</span>{expected}<br>'
+                         f'<span class="nd-event">“{_text(event.text)}”</span><br>{cited} '
+                         f'<span class="nd-meta">({_text(basis)})</span></li>')
+        parts.append("</ol>")
+    if result.notice:
+        parts.append(f'<p class="nd-notice">{_text(result.notice)}</p>')
+    parts.append(f'<p class="nd-meta">Found in {result.seconds:.1f} s</p></div>')
+    return "".join(parts)
 
 
 # ----- the reader panel ------------------------------------------------------------------------
@@ -247,9 +290,12 @@ def render_articles(records: list[ArticleRecord], stories: list[list[str]] | Non
         number = story_of.get(r.source)
         story = (f'<td class="nd-story">Story {number} ({len(stories[number - 1])} articles)</td>'  # type: ignore[index]
                  if number else "<td></td>")
+        read_from = {name: html.escape(f"read from the {origin}", quote=True)
+                     for name, origin in r.fields_from.items()}
         rows.append(
             f"<tr>{story}<td>{_text(r.title)}<br><span class=\"nd-source\">{_text(r.source)}</span></td>"
-            f"<td>{_text(r.outlet or '')}</td><td>{_text(r.published or '')}</td>"
+            f"<td title=\"{read_from.get('outlet', '')}\">{_text(r.outlet or '')}</td>"
+            f"<td title=\"{read_from.get('published', '')}\">{_text(r.published or '')}</td>"
             f'<td class="nd-num">{_size(r.size)}</td><td class="nd-num">{r.passages}</td>'
             f"<td>{'uploaded' if is_upload(r.source) else 'folder'}</td></tr>"
         )
@@ -313,6 +359,9 @@ class IndexWatch:
         if report and report.refused:
             line += f"; {len(report.refused)} refused: " + "; ".join(
                 html.escape(reason) for reason in sorted(report.refused.values()))
+        if report and report.warnings:
+            line += "; metadata not used: " + "; ".join(
+                html.escape(problem) for problems in report.warnings.values() for problem in problems)
         if report and report.duplicates:
             line += "; same content under two names (answers quote it once): " + "; ".join(
                 html.escape(f"{copy} = {original}") for copy, original in sorted(report.duplicates.items()))
@@ -322,8 +371,11 @@ class IndexWatch:
 
 
 # ----- the page --------------------------------------------------------------------------------
-def chat_turn(engine: AnswerEngine, message: str | None, chat: list | None, turns: list | None):
+def chat_turn(engine: AnswerEngine, message: str | None, chat: list | None, turns: list | None,
+              since: str | None = None, until: str | None = None, outlets: list[str] | None = None):
     """One question on the page: yields (chat, turns, question box, passages panel) as it goes.
+
+    `since`, `until` and `outlets` are the page's filter controls (empty: no filter).
 
     Whatever goes wrong, the reader sees a sentence in the chat, never a stack trace, and the
     conversation so far is kept.
@@ -335,7 +387,8 @@ def chat_turn(engine: AnswerEngine, message: str | None, chat: list | None, turn
     yield chat, turns, "", gr.skip()
     reply = ""
     try:
-        for event in engine.ask_stream(question, turns or None):
+        for event in engine.ask_stream(question, turns or None, since=since or None,
+                                       until=until or None, outlets=outlets or None):
             if isinstance(event, Answer):
                 chat[-1] = {"role": "assistant", "content": render_answer(event)}
                 turns = list(turns or []) + [(question, event.text)]
@@ -369,19 +422,28 @@ def build_page(settings: Settings) -> gr.Blocks:
     engine = engine_for(settings)
     watch = IndexWatch(engine)
 
-    def respond(message: str, chat: list, turns: list):
-        yield from chat_turn(engine, message, chat, turns)
+    def respond(message: str, chat: list, turns: list, since: str, until: str, outlets: list[str]):
+        yield from chat_turn(engine, message, chat, turns, since, until, outlets)
 
-    def open_citation(event: gr.EventData) -> str:
+    def show_timeline(topic: str, since: str, until: str, outlets: list[str]) -> str:
+        try:
+            return render_timeline(timeline(topic, settings, since=since or None,
+                                            until=until or None, outlets=outlets or None))
+        except Exception as error:  # the reader sees a sentence, never a stack trace
+            log.exception("a timeline could not be made")
+            return _notice(f"Sorry, this timeline could not be made: {error}")
+
+    def open_citation(event: gr.EventData):
         data = getattr(event, "_data", None) or {}
         try:
             source, digest = str(data["source"]), str(data["digest"])
             start, end = int(data["start"]), int(data["end"])
         except (KeyError, TypeError, ValueError):
-            return READER_HINT
+            return READER_HINT, gr.skip()
         # Only indexed articles are opened: an id from the browser names nothing else.
         record = engine.store.manifest.articles.get(source)
-        return render_reader(settings, record, source, start, end, digest)
+        # The reader is on the Chat tab: a citation of the timeline opens it there.
+        return render_reader(settings, record, source, start, end, digest), gr.Tabs(selected="chat")
 
     def articles_view(version: str | None, wait: bool = False):
         watch.check(wait=wait)
@@ -390,8 +452,9 @@ def build_page(settings: Settings) -> gr.Blocks:
             return gr.skip(), gr.skip(), gr.skip(), version
         uploads = sorted((r.title + " (" + r.source + ")", r.source)
                          for r in watch.records() if is_upload(r.source))
+        outlets = sorted({r.outlet for r in watch.records() if r.outlet}, key=str.casefold)
         return (watch.status(), render_articles(watch.records(), watch.stories()),
-                gr.update(choices=uploads, value=None), current)
+                gr.update(choices=uploads, value=None), gr.update(choices=outlets), current)
 
     def add_articles(paths: list[str] | None, progress=gr.Progress()):
         paths = list(paths or [])
@@ -437,7 +500,14 @@ def build_page(settings: Settings) -> gr.Blocks:
         index_status = gr.Markdown("**Index:** checking…", elem_id="nd-index-status")
         version = gr.State(None)  # what this browser's Articles view shows
         turns = gr.State([])  # (question, answer) pairs: the conversation follow-ups lean on
-        with gr.Tabs():
+        with gr.Row(elem_id="nd-filters", equal_height=True):
+            since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1,
+                               elem_id="nd-since", scale=1, min_width=140)
+            until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", max_lines=1,
+                               elem_id="nd-until", scale=1, min_width=140)
+            outlets = gr.Dropdown(label="Outlets (none chosen: all)", choices=[], multiselect=True,
+                                  elem_id="nd-outlets", scale=2, min_width=200)
+        with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat", elem_id="nd-tab-chat"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=320):
@@ -456,6 +526,15 @@ def build_page(settings: Settings) -> gr.Blocks:
                                          padding=True, js_on_load=_asset("reader.js"))
                         passages = gr.HTML(PASSAGES_HINT, elem_id="nd-passages", js_on_load=None,
                                            container=True, padding=True)
+            with gr.Tab("Timeline", id="timeline", elem_id="nd-tab-timeline"):
+                with gr.Row():
+                    topic = gr.Textbox(placeholder="A topic, e.g. a story's place or people",
+                                       show_label=False, lines=1, max_lines=1, scale=4,
+                                       elem_id="nd-timeline-topic")
+                    show = gr.Button("Show timeline", elem_id="nd-timeline-go", scale=1,
+                                     variant="primary")
+                story = gr.HTML(TIMELINE_HINT, elem_id="nd-timeline", js_on_load=None,
+                                container=True, padding=True)
             with gr.Tab("Articles", id="articles", elem_id="nd-tab-articles"):
                 gr.Markdown("### Indexed articles")
                 articles = gr.HTML("", elem_id="nd-articles", js_on_load=None)
@@ -472,12 +551,15 @@ def build_page(settings: Settings) -> gr.Blocks:
                             "indexed when they are added, changed or removed there; they can "
                             "only be deleted there.", elem_classes="nd-hint")
 
-        view_outputs = [index_status, articles, to_delete, version]
-        question.submit(respond, [question, chatbot, turns],
+        view_outputs = [index_status, articles, to_delete, outlets, version]
+        question.submit(respond, [question, chatbot, turns, since, until, outlets],
                         [chatbot, turns, question, passages])
+        for start_timeline in (show.click, topic.submit):
+            start_timeline(show_timeline, [topic, since, until, outlets], story,
+                           show_progress_on=story)
         new_chat.click(lambda: ([], [], "", PASSAGES_HINT, READER_HINT), None,
                        [chatbot, turns, question, passages, reader])
-        reader.click(open_citation, None, reader, show_progress="hidden")
+        reader.click(open_citation, None, [reader, tabs], show_progress="hidden")
         uploads.upload(add_articles, uploads, [upload_result, uploads, *view_outputs],
                        show_progress_on=upload_result, concurrency_id="nd-index")
         delete.click(remove_article, to_delete, [upload_result, *view_outputs],

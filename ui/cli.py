@@ -1,4 +1,4 @@
-"""The `newsdesk` command: index, ask, chat, eval and bench, over the settings of the environment and `.env`.
+"""The `newsdesk` command: index, ask, timeline, chat, eval and bench, over the settings of the environment and `.env`.
 
 It only presents what `index` and `qa` return; errors become one line on stderr and exit code 2.
 """
@@ -55,7 +55,16 @@ def _parser() -> argparse.ArgumentParser:
         "--history", metavar="FILE",
         help="JSON file of earlier turns: [[question, answer], ...]",
     )
+    _filter_arguments(ask)
     ask.set_defaults(run=_ask)
+
+    story = commands.add_parser(
+        "timeline", help="the dated events the articles report about a topic, oldest first")
+    story.add_argument("topic")
+    story.add_argument("--json", action="store_true", help="print the Timeline as JSON")
+    story.add_argument("--limit", type=int, default=60, help="most events shown (default: 60)")
+    _filter_arguments(story)
+    story.set_defaults(run=_timeline)
 
     chat = commands.add_parser("chat", help="serve the chat page")
     chat.add_argument("--host", help="overrides NEWSDESK_HOST")
@@ -116,6 +125,34 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _filter_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--since", metavar="DATE",
+                         help="only articles published on or after DATE (YYYY-MM-DD)")
+    command.add_argument("--until", metavar="DATE",
+                         help="only articles published on or before DATE (YYYY-MM-DD)")
+    command.add_argument("--outlet", action="append", metavar="NAME",
+                         help="only articles from this outlet (any case); repeat for several")
+
+
+def _filter_problem(args: argparse.Namespace) -> str | None:
+    """Why --since/--until cannot be used, before anything is indexed or loaded; else None."""
+    from qa.filters import FilterError, parse_filter_date
+
+    try:
+        since, until = parse_filter_date("--since", args.since), parse_filter_date("--until", args.until)
+    except FilterError as error:
+        return str(error)
+    if since and until and since > until:
+        return f"--since {since.isoformat()} is after --until {until.isoformat()}"
+    return None
+
+
+def citation_label(citation) -> str:
+    """"[1] Arab News, 2025-12-19 — Title": outlet and date with every citation."""
+    return (f"[{citation.number}] {citation.outlet or 'outlet unknown'}, "
+            f"{citation.published or 'undated'} — {citation.title}")
+
+
 def _index(args: argparse.Namespace) -> int:
     from index.build import build_index
     from index.settings import load_settings
@@ -130,6 +167,9 @@ def _index(args: argparse.Namespace) -> int:
 def _print_report(report) -> None:
     for source, reason in sorted(report.refused.items()):
         print(f"  refused {reason}", file=sys.stderr)
+    for problems in report.warnings.values():
+        for problem in problems:
+            print(f"  metadata: {problem}", file=sys.stderr)
     for line in _duplicate_lines(report):
         print(f"  {line}", file=sys.stderr)
     print(report.summary())
@@ -163,6 +203,9 @@ def _engine(settings=None):
     if report is not None:
         for reason in report.refused.values():
             print(f"index: refused {reason}", file=sys.stderr)
+        for problems in report.warnings.values():
+            for problem in problems:
+                print(f"index: metadata: {problem}", file=sys.stderr)
         if report.changed:
             for line in _duplicate_lines(report):
                 print(f"index: {line}", file=sys.stderr)
@@ -177,7 +220,12 @@ def _ask(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as error:
             print(f"newsdesk: cannot read --history {args.history}: {error}", file=sys.stderr)
             return 2
-    answer = _engine().ask(args.question, history)
+    problem = _filter_problem(args)
+    if problem:
+        print(f"newsdesk: {problem}", file=sys.stderr)
+        return 2
+    answer = _engine().ask(args.question, history, since=args.since, until=args.until,
+                           outlets=args.outlet)
     if args.json:
         payload = answer.to_dict()
         payload.pop("passages", None)
@@ -189,12 +237,45 @@ def _ask(args: argparse.Namespace) -> int:
     if answer.citations:
         print()
     for citation in answer.citations:
-        origin = ", ".join(x for x in (citation.outlet, citation.published) if x)
         where = f"{citation.source}:{citation.start}-{citation.end}"
-        print(f"[{citation.number}] {citation.title}" + (f" ({origin})" if origin else ""))
+        print(citation_label(citation))
         print(f"    “{citation.quote.strip('“”')}”  — {where}")
+    if answer.article_filter:
+        print(f"\nfilter: {answer.article_filter}", file=sys.stderr)
     if answer.notice:
         print(f"\nnote: {answer.notice}", file=sys.stderr)
+    return 0
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    from qa.timeline import timeline
+
+    problem = _filter_problem(args)
+    if problem:
+        print(f"newsdesk: {problem}", file=sys.stderr)
+        return 2
+    engine = _engine()
+    result = timeline(args.topic, engine.settings, since=args.since, until=args.until,
+                      outlets=args.outlet, limit=max(1, args.limit))
+    if args.json:
+        print(result.to_json(indent=2))
+        return 0
+    heading = f"Timeline of “{result.topic}”"
+    if result.article_filter:
+        heading += f" ({result.article_filter})"
+    print(f"{heading}: {len(result.events)} event{'s' if len(result.events) != 1 else ''}, oldest first")
+    for event in result.events:
+        label = event.label + (" (expected)" if event.expected else "")
+        print(f"\n{label}")
+        print(f"    “{event.text}”")
+        basis = {"explicit": f"“{event.when}”",
+                 "relative": f"“{event.when}”, counted from the article's date",
+                 "published": "the article's date"}[event.dated_by]
+        for citation in event.citations:
+            print(f"    {citation_label(citation)} — {citation.source}:{citation.start}-{citation.end}"
+                  f" (dated by {basis})")
+    if result.notice:
+        print(f"\nnote: {result.notice}", file=sys.stderr)
     return 0
 
 
