@@ -220,7 +220,7 @@ def test_copying_an_answer_copies_its_sources_as_plain_text(seeds_page, browser)
     page.locator('#nd-chat button[aria-label="Copy message"]').last.click()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert "Tahir Andrabi" in copied and "[1]" in copied
-    assert "Sources\n[1] Pakistan open to Gaza stabilization force (Rubio)" in copied
+    assert "Sources\n[1] outlet unknown, 2025-12-19 — Pakistan open to Gaza stabilization force (Rubio)" in copied
     assert "<" not in copied and "nd-copy" not in copied
 
 
@@ -329,6 +329,59 @@ def test_an_article_dropped_into_the_folder_is_answerable_without_a_restart(tmp_
         answer = _ask(page, LANTERN_QUESTION)
         expect(answer).to_contain_text("7,412")
         assert _place(answer.locator("a.nd-marker").first)[0] == "lantern.txt"
+
+
+def test_the_filters_limit_answers_and_the_timeline_lists_dated_events(tmp_path, browser):
+    from playwright.sync_api import expect
+
+    from tests.test_news_fields import NEWS
+
+    articles = tmp_path / "news"
+    shutil.copytree(NEWS, articles)
+    for url in _serve(tmp_path, articles):
+        page = _open(browser, url)
+        # The outlets offered are the indexed articles' outlets.
+        page.locator("#nd-outlets input").click()
+        expect(page.get_by_role("option")).to_have_text(  # (Gradio puts a hidden ✓ before each)
+            [re.compile(rf"{name}$") for name in ("Arab News", "Dawn", "Reuters", "The Express Tribune")],
+            timeout=15_000)
+        page.get_by_role("option", name="Dawn").click()
+        page.keyboard.press("Escape")
+        answer = _ask(page, "How many people are in relief camps?")
+        sources = answer.locator(".nd-sources li")
+        expect(sources.first).to_contain_text("[1] Dawn, 2025-12-01 — Floods kill 12 in Sindh")
+        expect(answer).not_to_contain_text("Arab News")
+        expect(answer).to_contain_text("(only articles from Dawn)")
+
+        page.locator("#nd-outlets .token .token-remove").first.click()  # Dawn's chip
+        expect(page.locator("#nd-outlets .token")).to_have_count(0)
+        page.locator("#nd-since input").fill("2025-12-03")
+        answer = _ask(page, "How many people are in relief camps?")
+        expect(answer.locator(".nd-sources li").first).to_contain_text("[1] Arab News, 2025-12-05")
+        expect(answer).not_to_contain_text("Dawn")
+        page.locator("#nd-since input").fill("2026-01-01")
+        answer = _ask(page, "How many people are in relief camps?")
+        expect(answer).to_contain_text("No indexed article matches the filter (published since 2026-01-01)")
+
+        page.locator("#nd-since input").fill("")
+        page.get_by_role("tab", name="Timeline").click()
+        page.locator("#nd-timeline-topic input, #nd-timeline-topic textarea").first.fill("Sindh floods")
+        page.locator("#nd-timeline-go").click()
+        story = page.locator("#nd-timeline")
+        expect(story).to_contain_text("events, oldest first", timeout=60_000)
+        days = story.locator(".nd-when").all_inner_texts()
+        assert len(days) >= 8 and "2025-11-30" in days
+        first_days = [d for d in days if d[:4].isdigit()]
+        assert first_days == sorted(first_days, key=lambda d: d.replace("week of ", ""))
+        sunday = story.locator("li", has_text="killed 12 people")
+        expect(sunday.first).to_contain_text("Dawn, 2025-12-01")
+        link = sunday.first.locator("a.nd-marker")
+        source, start, end = _place(link)
+        link.click()  # the reader is on the Chat tab: the citation opens it there
+        mark = page.locator("#nd-reader #nd-mark")
+        expect(mark).to_have_text(article_text(source, load_settings(articles_dir=articles))[start:end],
+                                  timeout=10_000)
+        expect(mark).to_be_in_viewport()
 
 
 def test_the_page_asks_for_a_login_when_one_is_set(tmp_path, articles_dir):
