@@ -22,6 +22,9 @@ _MONTH_NAMES = {
     "Sept": 9, "Sep": 9, "October": 10, "Oct": 10, "November": 11, "Nov": 11, "December": 12,
     "Dec": 12,
 }
+# Not strftime("%B"): that follows the process's locale.
+_ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+                   "September", "October", "November", "December")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Capitalised only: news prose capitalises months, and "may" or "march" in lower case are verbs.
 _MONTH = "|".join(sorted(_MONTH_NAMES, key=len, reverse=True))
@@ -85,10 +88,19 @@ def format_period(day: date, precision: Precision) -> str:
     return day.isoformat()
 
 
+def spoken_period(day: date, precision: Precision) -> str:
+    """"19 December 2025", "the week of 15 December 2025", "January 2026" or "2026"."""
+    if precision == "year":
+        return str(day.year)
+    if precision == "month":
+        return f"{_ENGLISH_MONTHS[day.month - 1]} {day.year}"
+    return ("the week of " if precision == "week" else "") + spoken_date(day)
+
+
 def spoken_date(day: date | str) -> str:
     """"19 December 2025": unambiguous in any English, for answer text."""
     day = date.fromisoformat(day) if isinstance(day, str) else day
-    return f"{day.day} {day.strftime('%B')} {day.year}"
+    return f"{day.day} {_ENGLISH_MONTHS[day.month - 1]} {day.year}"
 
 
 def parse_date_value(value: object) -> date:

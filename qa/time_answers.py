@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from index.dates import day_number, find_dates, spoken_date
+from index.dates import day_number, find_dates, spoken_date, spoken_period
 from index.store import StoredPassage
 from qa.retrieval import Retrieval
 
@@ -72,8 +72,7 @@ def with_calendar_dates(claim: str, cited: list[StoredPassage]) -> str:
         reference = date.fromisoformat(passage.published)
         for found in find_dates(passage.text, reference):
             if found.relative:
-                resolved.setdefault(_key(found.text), found.label if found.precision != "day"
-                                    else spoken_date(found.day))
+                resolved.setdefault(_key(found.text), spoken_period(found.day, found.precision))
     if not resolved:
         return claim
     notes = []

@@ -246,6 +246,8 @@ def test_when_questions_get_calendar_dates_for_relative_ones(news):
     # A headline matching the question best says nothing of when: the dated sentence is cited.
     answer = ask("When did the Sindh government announce compensation for flood victims?", settings=news)
     assert "(Monday: 8 December 2025)" in answer.text and answer.citations[0].source == TRIBUNE
+    answer = ask("When will the relief camps close?", settings=news)
+    assert "next week: the week of 15 December 2025" in answer.text
 
 
 def test_the_model_reads_each_articles_date_for_a_question_about_time(news):
