@@ -426,13 +426,16 @@ _OUTLET_LABEL = re.compile(r"^\s*(?:source|outlet|publisher|published by|publica
                            r"(?P<outlet>[^|\n]{2,60}?)\s*$", re.IGNORECASE)
 _BYLINE_OUTLET = re.compile(r"^\s*by\s+[^|\n]{2,60}?\s*\|\s*(?P<outlet>[^|\n]{2,60}?)\s*$",
                             re.IGNORECASE)
-_COPYRIGHT = re.compile(r"^\s*(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:(?:19|20)\d\d\s*)?(?:by\s+)?"
-                        r"(?P<outlet>[A-Z][\w&’' -]{1,40}?)\s*(?:[.,;]|all rights reserved|$)",
-                        re.IGNORECASE)
+# "© Dawn", "Copyright 2025 Reuters", "(c) 2024-2025 Arab News": a word "copyright" alone does not
+# make a notice ("Copyright cases rose..." is a story).
+_COPYRIGHT = re.compile(r"^\s*(?:©\s*|(?i:copyright|\(c\))\s*(?:©\s*)?(?=(?:19|20)\d\d))"
+                        r"(?:(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\s*)?(?i:by\s+)?"
+                        r"(?P<outlet>[A-Z][\w&’' -]{1,40}?)\s*(?:[.,;]|(?i:all rights reserved)|$)")
 # The head of the article, where bylines, datelines and the article's own date are.
 HEAD_CHARS = 1500
-_ONLY_DATE_REST = re.compile(r"^[\s,|:–—-]*(?:\d{1,2}[:.]\d\d\s*(?:am|pm)?\s*(?:[A-Z]{2,4}|UTC[+-]?\d*)?)?"
-                             r"[\s,|.]*$", re.IGNORECASE)
+_ONLY_DATE_REST = re.compile(r"^[\s,|:–—-]*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day[\s,]*)?"
+                             r"(?:\d{1,2}[:.]\d\d\s*(?:am|pm)?\s*(?:[A-Z]{2,4}|UTC[+-]?\d*)?)?[\s,|.]*$",
+                             re.IGNORECASE)
 
 
 def _fields_from_text(
@@ -453,7 +456,8 @@ def _fields_from_text(
         if in_head:
             label = _DATE_LABEL.match(stripped)
             if label:
-                day = _first_full_date(label.group("rest"))
+                # "Published: Dec. 3, 2025 10:42 GMT", not "Updated figures released on ... show".
+                day = _only_a_date(label.group("rest"))
                 if day:
                     updated = "updated" in label.group("label").lower()
                     found.append((3 if updated else 0, "published", day, "byline"))
@@ -464,10 +468,9 @@ def _fields_from_text(
                     found.append((1, "published", day, "dateline"))
                 if dateline.group("agency"):
                     found.append((1, "outlet", dateline.group("agency").strip(), "dateline"))
-            dates = find_dates(stripped)
-            if (len(dates) == 1 and dates[0].precision == "day"
-                    and _ONLY_DATE_REST.match(stripped[: dates[0].start] + stripped[dates[0].end :])):
-                found.append((2, "published", dates[0].day.isoformat(), "byline"))
+            day = _only_a_date(stripped)
+            if day and not label:
+                found.append((2, "published", day, "byline"))
             byline = _BYLINE_OUTLET.match(stripped)
             if byline:
                 found.append((0, "outlet", byline.group("outlet"), "byline"))
@@ -485,6 +488,15 @@ def _fields_from_text(
         found.append((4, "published", first, "text"))
     found.sort(key=lambda item: item[0])
     return [(name, value, origin) for _, name, value, origin in found], byline_spans
+
+
+def _only_a_date(text: str) -> str | None:
+    """YYYY-MM-DD when `text` is a date and nothing else (a weekday, a time, separators)."""
+    dates = find_dates(text)
+    if len(dates) != 1 or dates[0].precision != "day":
+        return None
+    rest = text[: dates[0].start] + " " + text[dates[0].end :]
+    return dates[0].day.isoformat() if _ONLY_DATE_REST.match(rest) else None
 
 
 def _first_full_date(text: str) -> str | None:

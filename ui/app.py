@@ -344,7 +344,8 @@ class IndexWatch:
     def version(self) -> str:
         """Changes whenever what the Articles view shows changes."""
         report = self.engine.last_index_report
-        state = (sorted((r.source, r.content_hash) for r in self.records()), self.stories(),
+        state = (sorted((r.source, r.content_hash, r.metadata_hash, r.title, r.outlet or "",
+                         r.published or "") for r in self.records()), self.stories(),
                  sorted((report.refused if report else {}).items()), self.error)
         return hashlib.sha1(repr(state).encode()).hexdigest()
 
