@@ -41,7 +41,7 @@ from qa.filters import DateLike, FilterError, article_filter
 from qa.llm import ChatModel, ModelUnavailable
 from qa.retrieval import Retrieval, explains, other_tellings, retrieve
 from qa.time_answers import (as_of, asks_about_time, asks_for_latest, asks_when, dated,
-                             newest_cited_date, newest_first, with_calendar_dates)
+                             newest_cited_date, newest_first, reported_update, with_calendar_dates)
 
 NOT_IN_ARTICLES = "The articles don't say."
 _ABSTAIN_REPLY = re.compile(
@@ -779,8 +779,9 @@ def _with_disagreements(
 ) -> Answer:
     """Render the answer; where retrieved articles disagree on what was asked, show both.
 
-    Versions are given newest article first. When the articles differ in date, the fact may have
-    changed over time: the answer opens with both versions and the date of each.
+    Versions are given newest article first. When two articles of a developing story, dated a few
+    days apart, give a figure differently in the same context, the fact changed over time: the
+    answer opens with the newest version and the date of each.
     """
     claims_text = " ".join(claim for claim, kept in attached if kept)
     found = find_disagreements(passages, question, claims_text) if claims_text else []
@@ -791,7 +792,8 @@ def _with_disagreements(
     for disagreement in found:
         (first, version_a), (second, version_b) = disagreement.versions
         newer, older = passages[first], passages[second]
-        if newer.published and older.published and newer.published != older.published:
+        # Figures change as a story develops; a difference of wording is not an update.
+        if disagreement.fact.startswith("how many") and reported_update(newer, version_a, older, version_b):
             claim = (f"The articles differ on {disagreement.fact}: “{version_a}” as of {dated(newer)} "
                      f"⟦{first}⟧, the newest; earlier, on {dated(older)}, “{version_b}” ⟦{second}⟧.",
                      [first, second])

@@ -14,7 +14,14 @@ from datetime import date
 
 from index.dates import day_number, find_dates, spoken_date, spoken_period
 from index.store import StoredPassage
+from qa.citations import content_words
 from qa.retrieval import Retrieval
+
+# Reports of a developing story that give a figure differently are updates of one fact when this
+# few days apart; further apart (a quake of 2016 and one of 2017), they are about different events.
+MAX_UPDATE_DAYS = 31
+# Words either side of a figure that say what it counts ("people ... in relief camps").
+CONTEXT_CHARS = 45
 
 _LATEST = re.compile(
     r"\b(?:latest|most recent(?:ly)?|newest|recent(?:ly)?|current(?:ly)?|now|nowadays|as of|so far|"
@@ -90,6 +97,29 @@ def with_calendar_dates(claim: str, cited: list[StoredPassage]) -> str:
 
 def _key(text: str) -> str:
     return " ".join(text.lower().split())
+
+
+def reported_update(newer: StoredPassage, new_version: str, older: StoredPassage,
+                    old_version: str) -> bool:
+    """Whether two dated articles' versions of a fact are one fact reported at two moments:
+    dated differently but a few days apart, and told with words in common around the versions
+    ("9,000 people are now sheltering in relief camps" / "moved 4,000 people to relief camps", not
+    "1,432 people have been rescued" / "16 people have been confirmed dead")."""
+    if not (newer.published and older.published) or newer.published == older.published:
+        return False
+    apart = abs(day_number(newer.published) - day_number(older.published))
+    if apart > MAX_UPDATE_DAYS:
+        return False
+    own = content_words(new_version) | content_words(old_version)
+    return bool((_around(newer.text, new_version) & _around(older.text, old_version)) - own)
+
+
+def _around(text: str, version: str) -> set[str]:
+    at = text.lower().find(version.lower())
+    if at < 0:
+        return set()
+    return content_words(text[max(0, at - CONTEXT_CHARS) : at] + " "
+                         + text[at + len(version) : at + len(version) + CONTEXT_CHARS])
 
 
 def dated(passage: StoredPassage, outlet: bool = True) -> str:

@@ -233,6 +233,24 @@ def test_a_fact_that_changed_is_given_newest_first_with_the_date_of_each_version
     assert [c.source for c in answer.citations[:2]] == [ARAB_NEWS, DAWN]
 
 
+def test_only_one_fact_reported_at_two_moments_is_an_update():
+    from index.store import StoredPassage
+    from qa.time_answers import reported_update
+
+    def passage(text: str, published: str) -> StoredPassage:
+        return StoredPassage("x#0", "x", 0, 0, len(text), text, "T", "Outlet", published)
+
+    camps_later = passage("More than 9,000 people are now sheltering in relief camps, officials said.", "2025-12-05")
+    camps_earlier = passage("Rescue teams had moved about 4,000 people to relief camps in schools.", "2025-12-01")
+    dead = passage("At least 16 people have been confirmed dead from record flooding.", "2025-12-01")
+    a_year_before = passage("Rescuers moved about 4,000 people to relief camps in tents.", "2024-12-01")
+    assert reported_update(camps_later, "More than 9,000 people", camps_earlier, "about 4,000 people")
+    assert not reported_update(camps_later, "More than 9,000 people", dead, "At least 16 people")
+    assert not reported_update(camps_later, "More than 9,000 people", a_year_before, "about 4,000 people")
+    same_day = passage("About 4,000 people were in relief camps.", "2025-12-05")
+    assert not reported_update(camps_later, "More than 9,000 people", same_day, "About 4,000 people")
+
+
 def test_a_question_about_the_latest_is_answered_as_of_the_newest_article(news):
     answer = ask("What is the official death toll so far?", settings=news)
     assert answer.text.startswith("As of 8 December 2025: ")
