@@ -57,8 +57,8 @@ _FUTURE_CUE = re.compile(r"\b(?:will|would|shall|is due|are due|due to|is expect
                          r"scheduled|set to|plans? to|planned|to be held|upcoming|next)\b",
                          re.IGNORECASE)
 
-# "a meeting for Tuesday", "by Friday": a day set ahead.
-_DEADLINE = re.compile(r"\b(?:for|by)\s+$", re.IGNORECASE)
+# "a meeting for Tuesday": a day set ahead ("by Saturday night, officials reported" is not).
+_DEADLINE = re.compile(r"\bfor\s+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
