@@ -229,7 +229,9 @@ def test_disagreeing_articles_are_shown_side_by_side(seeds_page, browser):
     answer = _ask(page, "How many countries attended the conference in Qatar?")
     versions = answer.locator(".nd-disagreement .nd-version")
     assert versions.count() == 2
-    assert "dozens" in versions.nth(0).inner_text() and "45" in versions.nth(1).inner_text()
+    # Newest article first: the dated one (19 December 2025) before the undated one.
+    assert "45" in versions.nth(0).inner_text() and "dozens" in versions.nth(1).inner_text()
+    assert "2025-12-19" in versions.nth(0).inner_text()
     left, right = versions.nth(0).bounding_box(), versions.nth(1).bounding_box()
     assert abs(left["y"] - right["y"]) < 2 and left["x"] + left["width"] <= right["x"]
     assert versions.nth(0).locator("a.nd-marker").count() == 1

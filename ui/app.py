@@ -388,8 +388,10 @@ def chat_turn(engine: AnswerEngine, message: str | None, chat: list | None, turn
     yield chat, turns, "", gr.skip()
     reply = ""
     try:
-        for event in engine.ask_stream(question, turns or None, since=since or None,
-                                       until=until or None, outlets=outlets or None):
+        # Only the filters set are passed on: an engine of before filters still answers.
+        limits = {name: value for name, value in (("since", since), ("until", until),
+                                                  ("outlets", outlets)) if value}
+        for event in engine.ask_stream(question, turns or None, **limits):
             if isinstance(event, Answer):
                 chat[-1] = {"role": "assistant", "content": render_answer(event)}
                 turns = list(turns or []) + [(question, event.text)]
@@ -502,9 +504,10 @@ def build_page(settings: Settings) -> gr.Blocks:
         version = gr.State(None)  # what this browser's Articles view shows
         turns = gr.State([])  # (question, answer) pairs: the conversation follow-ups lean on
         with gr.Row(elem_id="nd-filters", equal_height=True):
-            since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1,
+            # Empty values: API clients that send only a question get no filter.
+            since = gr.Textbox("", label="Published since", placeholder="YYYY-MM-DD", max_lines=1,
                                elem_id="nd-since", scale=1, min_width=140)
-            until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", max_lines=1,
+            until = gr.Textbox("", label="Published until", placeholder="YYYY-MM-DD", max_lines=1,
                                elem_id="nd-until", scale=1, min_width=140)
             outlets = gr.Dropdown(label="Outlets (none chosen: all)", choices=[], multiselect=True,
                                   elem_id="nd-outlets", scale=2, min_width=200)
