@@ -107,7 +107,7 @@ def timeline(
         result.notice = nothing
         return result
 
-    found = retrieve(store, topic, TOPIC_PASSAGES, only or None, pool=TOPIC_POOL)
+    found = retrieve(store, topic, TOPIC_PASSAGES, only=only or None, pool=TOPIC_POOL)
     # Articles about the topic: those with a passage as close to it as an answer needs.
     sources = list(dict.fromkeys(p.source for p in found.passages
                                  if p.score >= engine.settings.min_relevance))
