@@ -115,11 +115,13 @@ def timeline(
         result.notice = f"The articles say nothing about “{topic}”."
         result.seconds = time.perf_counter() - started
         return result
-    topic_vector = store.embedding_model.embed([topic])[0]
+    model = store.embedding_model
+    topic_vector = model.embed_query([topic])[0]
     best_by_source = {}
     candidates: list[StoredPassage] = []
     for passage, vector in store.article_passages(sources):
-        similarity = float(np.dot(vector, topic_vector))
+        # On the scale the thresholds were calibrated on, whichever embedding model is used.
+        similarity = float(model.similarity(np.dot(vector, topic_vector)))
         if similarity > best_by_source.get(passage.source, (-2.0, None))[0]:
             best_by_source[passage.source] = (similarity, passage)
         if similarity >= MIN_SENTENCE_SIMILARITY:

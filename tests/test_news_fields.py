@@ -219,7 +219,7 @@ def test_both_searches_keep_to_the_filter(news):
     assert found and {pid.split("#")[0] for pid, _ in found} == {DAWN}
     vector = store.embedding_model.embed(["relief camps"])[0]
     december = PassageFilter(since=date(2025, 12, 4), until=date(2025, 12, 8))
-    assert {p.source for p in store.dense_search(vector, 30, december)} == {ARAB_NEWS, TRIBUNE}
+    assert {p.source for p in store.dense_search(vector, 30, only=december)} == {ARAB_NEWS, TRIBUNE}
 
 
 # ----- time in answers --------------------------------------------------------------------------
