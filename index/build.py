@@ -10,13 +10,15 @@ record.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.articles import (METADATA_VERSION, Article, ArticleError, check_size, content_hash,
-                            find_articles_and_sidecars, read_article, sidecar_hash)
+from index.articles import (ARTICLE_SUFFIXES, METADATA_VERSION, SIDECAR_SUFFIX, Article,
+                            ArticleError, check_size, content_hash, find_articles_and_sidecars,
+                            read_article, sidecar_hash)
 from index.passages import split_passages
 from index.settings import Settings
 from index.stories import signature, update_stories
@@ -86,6 +88,41 @@ def article_listing(settings: Settings) -> dict[str, tuple[Path, Path | None]]:
         for source, path in found:
             listing[prefix + source] = (path, sidecars.get(source))
     return listing
+
+
+def articles_signature(settings: Settings) -> tuple[tuple[str, int, int], ...]:
+    """(file id, size, modification time) of each article file and each sidecar: what tells,
+    before every question, whether the folders changed since the last indexing run.
+
+    One directory walk and one stat per file, nothing else: at 10,000 articles this takes about
+    half the time of `article_files()` with a `Path.stat()` per file (the stat calls themselves
+    are most of what is left). A link leading out of a folder, or a sidecar of no article, may be
+    counted here: it can only cause a needless (and cheap) indexing run, never a missed one.
+    """
+    found: list[tuple[str, int, int]] = []
+    for prefix, folder in (("", settings.articles_dir), (UPLOADS_PREFIX, settings.uploads_dir)):
+        _stat_walk(str(folder), prefix, found)
+    found.sort()
+    return tuple(found)
+
+
+def _stat_walk(directory: str, relative: str, found: list[tuple[str, int, int]]) -> None:
+    try:
+        with os.scandir(directory) as listing:
+            for entry in listing:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        _stat_walk(entry.path, f"{relative}{name}/", found)
+                    elif name.lower().endswith(ARTICLE_SUFFIXES) or name.endswith(SIDECAR_SUFFIX):
+                        status = entry.stat()
+                        found.append((relative + name, status.st_size, status.st_mtime_ns))
+                except OSError:  # vanished meanwhile, or a dangling link: not an article
+                    continue
+    except OSError:  # a folder that vanished or cannot be read holds no articles
+        return
 
 
 def article_path(settings: Settings, source: str) -> Path:

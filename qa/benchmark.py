@@ -1,8 +1,9 @@
 """The benchmark: retrieval and answer latency, indexing throughput and memory from a hundred to
 ten thousand articles, and newsdesk side by side with LlamaIndex's default citation pipeline.
 
-`run_benchmark()` returns one JSON-ready dict. Each corpus size is indexed and queried in a fresh
-child process (`python -m qa.benchmark`), so the peak memory reported is that size's alone.
+`run_benchmark()` returns one JSON-ready dict. Each corpus size is indexed in one fresh child
+process (`python -m qa.benchmark`) and queried in another, as a newly started newsdesk would open
+it, so the peak memory of indexing and of answering are each that size's alone.
 """
 
 from __future__ import annotations
@@ -44,12 +45,14 @@ class BenchmarkError(RuntimeError):
 @dataclass
 class BenchOptions:
     sizes: list[int] = field(default_factory=lambda: list(DEFAULT_SIZES))
-    questions: int = DEFAULT_QUESTIONS
+    questions: int | None = DEFAULT_QUESTIONS  # None: every answerable gold question
     llm: bool = True  # time answers with the configured model
     llamaindex: bool = True  # and LlamaIndex's pipeline with the same models
     workdir: Path = Path(".newsdesk/bench")
     seed: int = DEFAULT_SEED
     embed_sample: int = EMBED_SAMPLE
+    # The results of an earlier run: what this run does not measure again is kept from it.
+    previous: dict | None = None
 
 
 # ----- figures -----------------------------------------------------------------------------------
@@ -145,27 +148,19 @@ class _TimedEmbedding:
         return getattr(self.model, name)
 
 
-def measure_size(articles_dir: Path, data_dir: Path, threads: int, passages_per_answer: int,
-                 embed_sample: int) -> dict:
-    """Index `articles_dir` from scratch into `data_dir`, then time retrieval over it.
-
-    Runs in the benchmark's child process: the peak RSS is this size's, model server excluded.
-    """
+def measure_indexing(articles_dir: Path, data_dir: Path, threads: int, embed_sample: int) -> dict:
+    """Index `articles_dir` from scratch into `data_dir`, then time the embedding model alone on
+    the same passages. Runs in its own child process: the peak RSS is indexing's alone."""
     from index.articles import find_article_files, read_article
     from index.build import build_index
     from index.embedding import load_embedding_model
     from index.passages import split_passages
     from index.settings import load_settings
     from index.store import PassageStore
-    from qa.answer import AnswerEngine
-    from qa.citations import contains_phrase
-    from qa.evaluation import default_dataset, load_dataset
-    from qa.retrieval import retrieve
 
     # The embedded store always: a configured Chroma server must not receive benchmark corpora.
     settings = load_settings(articles_dir=articles_dir, data_dir=data_dir, llm="none",
-                             chroma_url=None, llm_threads=threads,
-                             passages_per_answer=passages_per_answer)
+                             chroma_url=None, llm_threads=threads)
     model = load_embedding_model(settings.llm_threads)
     model.embed(["The embedding model is loaded before anything is timed."])
 
@@ -178,37 +173,7 @@ def measure_size(articles_dir: Path, data_dir: Path, threads: int, passages_per_
     index_cpu_seconds = time.process_time() - cpu_started
     rss_indexing = _peak_rss_mib()
     passages = store.count()
-
-    # A fresh engine over the built store, as a newly started newsdesk would open it.
-    engine = AnswerEngine(settings)
-    started = time.perf_counter()
-    engine.ensure_index()
-    reopen_seconds = time.perf_counter() - started
-    items = load_dataset(default_dataset())
-    questions = [item.question for item in items]
-    started = time.perf_counter()
-    retrieve(engine.store, questions[0], settings.passages_per_answer)
-    first_query_seconds = time.perf_counter() - started
-
-    retrieval, ready = [], []
-    for question in questions:
-        started = time.perf_counter()
-        retrieve(engine.store, question, settings.passages_per_answer)
-        retrieval.append(time.perf_counter() - started)
-    for question in questions:
-        # What the page waits for: ask_stream's first event, the retrieved passages.
-        started = time.perf_counter()
-        stream = engine.ask_stream(question)
-        next(stream)
-        ready.append(time.perf_counter() - started)
-        stream.close()
-    hits = []
-    for item in items:
-        if item.answerable and not item.history:
-            found = retrieve(engine.store, item.question, settings.passages_per_answer).passages
-            hits.append(any(p.source in item.sources and contains_phrase(p.text, answer)
-                            for p in found for answer in item.answers))
-    rss_serving = _peak_rss_mib()
+    articles = len(store.manifest.articles)
 
     # The embedding model alone, on the same passages (an even sample of a large corpus).
     texts = []
@@ -218,6 +183,7 @@ def measure_size(articles_dir: Path, data_dir: Path, threads: int, passages_per_
     words = sum(len(text.split()) for text in texts)
     step = max(1, -(-len(texts) // embed_sample))
     sample = texts[::step]
+    del texts
     started, cpu_started = time.perf_counter(), time.process_time()
     model.embed(sample)
     embed_seconds = time.perf_counter() - started
@@ -226,7 +192,7 @@ def measure_size(articles_dir: Path, data_dir: Path, threads: int, passages_per_
     embed_rate = len(sample) / embed_seconds
     index_rate = report.passages_embedded / index_seconds
     return {
-        "articles": len(store.manifest.articles),
+        "articles": articles,
         "passages": passages,
         "words": words,
         "chunks_of_200_words": round(words / 200),
@@ -246,15 +212,83 @@ def measure_size(articles_dir: Path, data_dir: Path, threads: int, passages_per_
         "throughput_ratio": round(index_rate / embed_rate, 3),
         "cpu_throughput_ratio": round((report.passages_embedded / index_cpu_seconds)
                                       / (len(sample) / embed_cpu_seconds), 3),
+        "peak_rss_mib": {"indexing": rss_indexing},
+        "store_mib": _folder_mib(data_dir),
+    }
+
+
+def measure_answering(articles_dir: Path, data_dir: Path, threads: int,
+                      passages_per_answer: int) -> dict:
+    """Open the store built by `measure_indexing` as a newly started newsdesk would, and time
+    retrieval, the passages the page shows first, and whole answers in evidence mode (no model:
+    everything newsdesk itself does for an answer). Its own child process: the peak RSS is
+    answering's alone, the model server excluded."""
+    from index.settings import load_settings
+    from qa.answer import AnswerEngine
+    from qa.citations import contains_phrase
+    from qa.evaluation import default_dataset, load_dataset
+    from qa.retrieval import retrieve
+
+    settings = load_settings(articles_dir=articles_dir, data_dir=data_dir, llm="none",
+                             chroma_url=None, llm_threads=threads,
+                             passages_per_answer=passages_per_answer)
+    engine = AnswerEngine(settings)
+    started = time.perf_counter()
+    engine.ensure_index()  # nothing to index: the folder scan, and opening the store
+    reopen_seconds = time.perf_counter() - started
+    items = load_dataset(default_dataset())
+    questions = [item.question for item in items]
+    started = time.perf_counter()
+    retrieve(engine.store, questions[0], settings.passages_per_answer)
+    first_query_seconds = time.perf_counter() - started
+
+    retrieval, ready, scan, evidence = [], [], [], []
+    for question in questions:
+        started = time.perf_counter()
+        retrieve(engine.store, question, settings.passages_per_answer)
+        retrieval.append(time.perf_counter() - started)
+    for question in questions:
+        # What the page waits for: ask_stream's first event, the retrieved passages.
+        started = time.perf_counter()
+        stream = engine.ask_stream(question)
+        next(stream)
+        ready.append(time.perf_counter() - started)
+        stream.close()
+    for question in questions:
+        # The article folder is compared with the index before every question.
+        started = time.perf_counter()
+        engine.ensure_index()
+        scan.append(time.perf_counter() - started)
+    for question in questions:
+        started = time.perf_counter()
+        engine.ask(question)
+        evidence.append(time.perf_counter() - started)
+    hits = []
+    for item in items:
+        if item.answerable and not item.history:
+            found = retrieve(engine.store, item.question, settings.passages_per_answer).passages
+            hits.append(any(p.source in item.sources and contains_phrase(p.text, answer)
+                            for p in found for answer in item.answers))
+    return {
         "reopen_seconds": round(reopen_seconds, 3),
         "first_query_seconds": round(first_query_seconds, 3),
         "retrieval_ms": _spread(retrieval, 1000, 1),
         "passages_ready_ms": _spread(ready, 1000, 1),
+        "folder_scan_ms": _spread(scan, 1000, 1),
+        "evidence_answer_ms": _spread(evidence, 1000, 1),
         "retrieval_hit_at_k": round(sum(hits) / len(hits), 3) if hits else None,
         "k": settings.passages_per_answer,
-        "peak_rss_mib": {"after_indexing": rss_indexing, "after_queries": rss_serving},
-        "store_mib": _folder_mib(data_dir),
+        "peak_rss_mib": {"answering": _peak_rss_mib()},
     }
+
+
+def peak_rss(row: dict) -> float:
+    """A size's peak RSS: the larger of indexing's and answering's (rows of earlier runs, where
+    both ran in one process, give one figure)."""
+    peaks = row["peak_rss_mib"]
+    if "after_queries" in peaks:
+        return peaks["after_queries"]
+    return max(peaks["indexing"], peaks["answering"])
 
 
 def _every(seconds: float):
@@ -286,30 +320,46 @@ def measure_size_in_child(settings: Settings, options: BenchOptions, size: int,
            "passages_per_answer": settings.passages_per_answer,
            "embed_sample": options.embed_sample, "result": str(result_file)}
     load = [round(x, 2) for x in os.getloadavg()]
+    row: dict = {}
     try:
-        child = subprocess.run([sys.executable, "-m", "qa.benchmark", json.dumps(job)],
-                               stdin=subprocess.DEVNULL)
-        if child.returncode != 0 or not result_file.exists():
-            raise BenchmarkError(f"measuring {size} articles failed (exit code {child.returncode})")
-        row = json.loads(result_file.read_text(encoding="utf-8"))
+        for phase in ("indexing", "answering"):
+            child = subprocess.run([sys.executable, "-m", "qa.benchmark",
+                                    json.dumps({**job, "phase": phase})], stdin=subprocess.DEVNULL)
+            if child.returncode != 0 or not result_file.exists():
+                raise BenchmarkError(f"{phase} at {size} articles failed "
+                                     f"(exit code {child.returncode})")
+            part = json.loads(result_file.read_text(encoding="utf-8"))
+            result_file.unlink()
+            peaks = {**row.get("peak_rss_mib", {}), **part.pop("peak_rss_mib")}
+            row.update(part, peak_rss_mib=peaks)
     finally:
         result_file.unlink(missing_ok=True)
         shutil.rmtree(store, ignore_errors=True)
         shutil.rmtree(corpus, ignore_errors=True)
+    info = machine_info()
     row.update(corpus_seconds=round(corpus_seconds, 2), load_average_before=load,
-               load_average_after=[round(x, 2) for x in os.getloadavg()])
+               load_average_after=[round(x, 2) for x in os.getloadavg()],
+               # Sizes of one results file may come from different runs (--merge).
+               measured={key: info.get(key) for key in ("date", "commit", "uncommitted_changes")})
     progress(f"{size} articles: {row['passages']} passages indexed in {row['index']['seconds']} s "
              f"({row['throughput_ratio']:.0%} of the embedding model alone; "
              f"{row['cpu_throughput_ratio']:.0%} in CPU time), retrieval p50 "
-             f"{row['retrieval_ms']['p50']} ms, peak RSS {row['peak_rss_mib']['after_queries']} MiB")
+             f"{row['retrieval_ms']['p50']} ms, peak RSS {row['peak_rss_mib']['indexing']} MiB indexing, "
+             f"{row['peak_rss_mib']['answering']} MiB answering")
     return row
 
 
 # ----- answers: newsdesk and LlamaIndex on the same questions ------------------------------------
-def _gold(count: int):
+def _gold(count: int | None):
+    """The standalone and the follow-up questions to answer: the first `count` factoid and
+    follow-up questions, or with None every answerable one (factoid and disagreement standalone)."""
     from qa.evaluation import default_dataset, load_dataset
 
-    items = load_dataset(default_dataset())
+    items = [item for item in load_dataset(default_dataset()) if item.answerable]
+    if count is None:
+        standalone = [item for item in items if item.kind in ("factoid", "disagreement")
+                      and not item.history]
+        return standalone, [item for item in items if item.kind == "followup"]
     factoid = [item for item in items if item.kind == "factoid"][:count]
     followup = [item for item in items if item.kind == "followup"][:count]
     return factoid, followup
@@ -507,7 +557,7 @@ def check_targets(result: dict) -> list[dict]:
             cpu_ratio is not None and cpu_ratio >= 0.75)
         p50 = largest["retrieval_ms"]["p50"]
         add(f"retrieval p50 at {size} articles (ms)", p50, 100, p50 is not None and p50 < 100)
-        rss = largest["peak_rss_mib"]["after_queries"]
+        rss = peak_rss(largest)
         add(f"newsdesk peak RSS at {size} articles (MiB)", rss, 2048, rss < 2048)
     llamaindex = (result.get("llamaindex") or {}).get("standalone", {}).get("summary", {})
     theirs = llamaindex.get("first_token_s", {}).get("p50")
@@ -537,10 +587,12 @@ def run_benchmark(settings: Settings, options: BenchOptions, progress: Progress 
         "scaling": [],
     }
 
-    def checkpoint() -> None:
-        result["targets"] = check_targets(result)
+    def checkpoint() -> dict:
+        merged = merge_results(options.previous, result) if options.previous else result
+        merged["targets"] = check_targets(merged)
         if save is not None:
-            save(result)
+            save(merged)
+        return merged
 
     # Answers first: their latencies are the figures a busy machine distorts most.
     if options.llm and settings.llm != "none":
@@ -568,8 +620,32 @@ def run_benchmark(settings: Settings, options: BenchOptions, progress: Progress 
         result["scaling"].append(measure_size_in_child(settings, options, size, progress))
         checkpoint()
     result["complete"] = True
-    checkpoint()
-    return result
+    return checkpoint()
+
+
+def merge_results(previous: dict, current: dict) -> dict:
+    """`current`, with what it did not measure taken from `previous`: corpus sizes it did not
+    run, and the answers when it skipped them. Each size says which commit measured it."""
+    merged = dict(current)
+    earlier = previous.get("machine", {})
+    rows = {row["articles"]: row for row in previous.get("scaling", [])}
+    for row in rows.values():
+        row.setdefault("measured", {key: earlier.get(key) for key in
+                                    ("date", "commit", "uncommitted_changes")})
+    rows.update({row["articles"]: row for row in current.get("scaling", [])})
+    merged["scaling"] = [rows[size] for size in sorted(rows)]
+    merged["options"] = {**current.get("options", {}), "sizes": sorted(rows)}
+    kept = [part for part in ("model", "newsdesk", "llamaindex") if part not in current
+            and part in previous]
+    for part in kept:
+        merged[part] = previous[part]
+    runs = [*previous.get("earlier_runs", []),
+            {"machine": earlier, "kept": kept,
+             "sizes": sorted(set(rows) - {row["articles"] for row in current.get("scaling", [])})}]
+    merged["earlier_runs"] = [run for run in runs if run["kept"] or run["sizes"]]
+    # A previous file may hold targets and a partial run's flag: both are this run's now.
+    merged.pop("targets", None)
+    return merged
 
 
 def _embedding_model_id() -> str:
@@ -588,7 +664,7 @@ def format_summary(result: dict) -> str:
             f"{row['throughput_ratio']:>8.0%} ({row['cpu_throughput_ratio']:.0%})  "
             f"{row['retrieval_ms']['p50']:>16}  "
             f"{row['passages_ready_ms']['p50']:>12}  {row['retrieval_hit_at_k']:>5}  "
-            f"{row['peak_rss_mib']['after_queries']:>12}")
+            f"{peak_rss(row):>12}")
     for name in ("newsdesk", "llamaindex"):
         part = result.get(name)
         if not part:
@@ -609,8 +685,12 @@ def format_summary(result: dict) -> str:
 
 def _worker() -> None:
     job = json.loads(sys.argv[1])
-    row = measure_size(Path(job["articles_dir"]), Path(job["data_dir"]), job["threads"],
-                       job["passages_per_answer"], job["embed_sample"])
+    if job["phase"] == "indexing":
+        row = measure_indexing(Path(job["articles_dir"]), Path(job["data_dir"]), job["threads"],
+                               job["embed_sample"])
+    else:
+        row = measure_answering(Path(job["articles_dir"]), Path(job["data_dir"]), job["threads"],
+                                job["passages_per_answer"])
     Path(job["result"]).write_text(json.dumps(row), encoding="utf-8")
 
 

@@ -67,8 +67,11 @@ def test_bench_writes_results_with_sane_figures_and_a_plot(tmp_path, monkeypatch
     assert result["complete"] is True
     assert row["retrieval_ms"]["n"] > 10 and 0 < row["retrieval_ms"]["p50"] <= row["retrieval_ms"]["p95"]
     assert 0 < row["passages_ready_ms"]["p50"]
+    assert 0 < row["folder_scan_ms"]["p50"] and 0 < row["evidence_answer_ms"]["p50"]
     assert 0 <= row["retrieval_hit_at_k"] <= 1
-    assert 100 < row["peak_rss_mib"]["after_indexing"] <= row["peak_rss_mib"]["after_queries"]
+    # Indexing and answering each ran in a process of their own, each with its own peak.
+    assert row["peak_rss_mib"]["indexing"] > 100 and row["peak_rss_mib"]["answering"] > 100
+    assert row["measured"]["commit"] == machine["commit"]
     assert row["store_mib"] > 0
     assert "newsdesk" not in result and "llamaindex" not in result  # --skip-llm
     measured = {t["target"]: t["met"] for t in result["targets"] if t["met"] is not None}
@@ -85,7 +88,7 @@ def test_plot_and_targets_of_a_three_size_result():
                 "cpu_throughput_ratio": 0.9,
                 "retrieval_ms": {"p50": ms}, "passages_ready_ms": {"p50": ms * 2},
                 "index": {"seconds": seconds}, "embedding_alone": {"passages_per_second": 100.0},
-                "peak_rss_mib": {"after_queries": rss}}
+                "peak_rss_mib": {"indexing": rss, "answering": rss - 100}}
 
     result = {"scaling": [row(100, 10, 30, 400), row(1000, 20, 300, 600), row(10000, 120, 3000, 1500)],
               "newsdesk": {"standalone": {"summary": {
@@ -94,10 +97,53 @@ def test_plot_and_targets_of_a_three_size_result():
               "llamaindex": {"standalone": {"summary": {"accuracy": 0.8, "first_token_s": {"p50": 20.0}}}}}
     svg = ElementTree.fromstring(scaling_svg(result))
     circles = [e for e in svg.iter() if e.tag.endswith("circle")]
-    assert len(circles) == 3 * 5  # three sizes, five series
+    assert len(circles) == 3 * 6  # three sizes, six series
     verdicts = {t["target"]: t["met"] for t in check_targets(result)}
     assert verdicts["retrieval p50 at 10000 articles (ms)"] is False
+    assert verdicts["newsdesk peak RSS at 10000 articles (MiB)"] is True
     assert verdicts["first answer token, standalone question, p50 (s)"] is True
     assert verdicts["first token p50: newsdesk / LlamaIndex"] is True
     assert verdicts["accuracy: newsdesk minus LlamaIndex"] is True
     assert percentile([3.0, 1.0, 2.0], 0.5) == 2.0 and percentile([], 0.5) is None
+
+
+def test_bench_merge_keeps_the_sizes_and_answers_it_did_not_measure(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSDESK_LLM", "none")
+    earlier = {"articles": 3000, "passages": 77181, "throughput_ratio": 0.62, "cpu_throughput_ratio": 0.76,
+               "retrieval_ms": {"p50": 34.0}, "passages_ready_ms": {"p50": 119.5},
+               "index": {"seconds": 871.0}, "embedding_alone": {"passages_per_second": 144.0},
+               "retrieval_hit_at_k": 0.57, "peak_rss_mib": {"after_indexing": 1536.5, "after_queries": 1536.5}}
+    answers = {"standalone": {"summary": {
+        "accuracy": 0.8, "questions": 15, "errors": 0, "passages_ready_s": {"p50": 0.017},
+        "first_token_s": {"p50": 1.56}, "answer_s": {"p50": 2.4}}}}
+    out = tmp_path / "latest.json"
+    out.write_text(json.dumps({"complete": False, "machine": {"commit": "6a1975b", "date": "2026-11-22"},
+                               "scaling": [earlier], "newsdesk": answers,
+                               "targets": [{"target": "stale", "met": False}]}), encoding="utf-8")
+    code = main(["bench", "--sizes", "none", "--skip-llm", "--merge", "--out", str(out),
+                 "--workdir", str(tmp_path / "work")])
+    assert code == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    (row,) = result["scaling"]
+    assert row["articles"] == 3000 and row["measured"]["commit"] == "6a1975b"
+    assert result["newsdesk"] == answers and result["complete"] is True
+    assert result["earlier_runs"][0]["kept"] == ["newsdesk"] and result["earlier_runs"][0]["sizes"] == [3000]
+    verdicts = {t["target"]: t["met"] for t in result["targets"]}
+    assert "stale" not in verdicts and verdicts["newsdesk peak RSS at 3000 articles (MiB)"] is True
+    assert (tmp_path / "scaling.svg").exists()
+
+
+def test_all_questions_are_every_answerable_standalone_and_follow_up_gold_question():
+    from qa.benchmark import _gold
+    from qa.evaluation import default_dataset, load_dataset
+
+    items = load_dataset(default_dataset())
+    standalone, followup = _gold(None)
+    assert {item.kind for item in standalone} == {"factoid", "disagreement"}
+    assert len(standalone) == sum(1 for i in items if i.answerable and not i.history
+                                  and i.kind in ("factoid", "disagreement"))
+    assert all(item.history for item in followup) and len(followup) == sum(
+        1 for i in items if i.kind == "followup")
+    first, _ = _gold(5)
+    assert [item.question for item in first] == [i.question for i in items if i.kind == "factoid"][:5]

@@ -119,7 +119,8 @@ def scaling_svg(result: dict) -> str:
                                  for row in rows]),
         ], log_y=True),
         _panel(2 * PANEL_WIDTH, "Peak memory of newsdesk", "MiB", sizes, [
-            ("peak RSS", [row["peak_rss_mib"]["after_queries"] for row in rows]),
+            ("indexing", [_peak(row, "indexing", "after_indexing") for row in rows]),
+            ("answering", [_peak(row, "answering", "after_queries") for row in rows]),
         ], limit=2048),
     ]
     width, height = 3 * PANEL_WIDTH, PANEL_HEIGHT + 22
@@ -129,6 +130,12 @@ def scaling_svg(result: dict) -> str:
             f'<rect width="{width}" height="{height}" fill="#fff"/>{"".join(panels)}'
             f'<text x="{width / 2:.0f}" y="{height - 4}" font-size="10" fill="#555" '
             f'text-anchor="middle">{html.escape(caption)}</text></svg>\n')
+
+
+def _peak(row: dict, phase: str, earlier_name: str) -> float | None:
+    # Rows of earlier runs measured both phases in one process, peak after each.
+    peaks = row["peak_rss_mib"]
+    return peaks.get(phase, peaks.get(earlier_name))
 
 
 def write_scaling_plot(result: dict, path: Path) -> None:

@@ -109,9 +109,11 @@ def _parser() -> argparse.ArgumentParser:
     bench = commands.add_parser(
         "bench", help="measure speed, indexing throughput and memory (and compare with LlamaIndex)")
     bench.add_argument("--sizes", default="100,1000,10000",
-                       help="corpus sizes in articles, comma-separated (default: 100,1000,10000)")
-    bench.add_argument("--questions", type=int, default=15,
-                       help="gold questions of each kind to answer with the model (default: 15)")
+                       help="corpus sizes in articles, comma-separated, or 'none' for the answers "
+                       "only (default: 100,1000,10000)")
+    bench.add_argument("--questions", default="15",
+                       help="gold questions of each kind to answer with the model, or 'all' for "
+                       "every answerable one (default: 15)")
     bench.add_argument("--skip-llm", action="store_true",
                        help="no model: only indexing and retrieval (also when NEWSDESK_LLM=none)")
     bench.add_argument("--skip-llamaindex", action="store_true",
@@ -121,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
                        "beside it as scaling.svg")
     bench.add_argument("--workdir", type=Path,
                        help="where corpora and stores are built (default: NEWSDESK_DATA_DIR/bench)")
+    bench.add_argument("--merge", action="store_true",
+                       help="keep what this run does not measure (other sizes, answers) from the "
+                       "results already in --out; each size records the commit it was measured on")
     bench.set_defaults(run=_bench)
     return parser
 
@@ -408,18 +413,31 @@ def _bench(args: argparse.Namespace) -> int:
     from ui.bench_plot import write_scaling_plot
 
     try:
-        sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+        # "none": the answers only (with --merge, the sizes of the results file are kept).
+        sizes = [] if args.sizes.strip().lower() == "none" else [
+            int(size) for size in args.sizes.split(",") if size.strip()]
     except ValueError:
         print(f"newsdesk: --sizes takes whole numbers separated by commas, not {args.sizes!r}",
               file=sys.stderr)
         return 2
-    if not sizes or min(sizes) < 1 or args.questions < 1:
-        print("newsdesk: --sizes and --questions must be at least 1", file=sys.stderr)
+    questions = None if args.questions.strip().lower() == "all" else (
+        int(args.questions) if args.questions.strip().isdigit() else 0)
+    if (sizes and min(sizes) < 1) or (not sizes and args.sizes.strip().lower() != "none") \
+            or questions == 0:
+        print("newsdesk: --sizes takes numbers of at least 1 (or 'none'), --questions a number of "
+              "at least 1 or 'all'", file=sys.stderr)
         return 2
+    previous = None
+    if args.merge and args.out.exists():
+        try:
+            previous = json.loads(args.out.read_text(encoding="utf-8"))
+        except ValueError as error:
+            print(f"newsdesk: --merge: {args.out} is not a results file ({error})", file=sys.stderr)
+            return 2
     settings = load_settings()
-    options = BenchOptions(sizes=sizes, questions=args.questions, llm=not args.skip_llm,
+    options = BenchOptions(sizes=sizes, questions=questions, llm=not args.skip_llm,
                            llamaindex=not args.skip_llamaindex,
-                           workdir=args.workdir or settings.data_dir / "bench")
+                           workdir=args.workdir or settings.data_dir / "bench", previous=previous)
     if options.llamaindex and options.llm and settings.llm == "local":
         import importlib.util
 
