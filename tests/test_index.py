@@ -173,3 +173,24 @@ def test_a_very_long_article_is_written_in_batches_chroma_accepts(settings):
     vectors = np.random.default_rng(0).normal(size=(len(rows), 384)).astype(np.float32)
     store.add_passages(rows, vectors)
     assert store.count() == len(rows)
+
+
+def test_the_store_counts_once_until_it_writes_and_then_counts_again(settings, articles_dir):
+    # Chroma counts by reading its tables (tens of ms at newsroom scale) and every question asks.
+    store = PassageStore(settings)
+    assert store.count() == 0
+    build_index(settings, store)
+    total = store.count()
+    assert total > 40
+
+    asked = []
+    real_count = store._collection.count
+    store._collection.count = lambda: asked.append(1) or real_count()
+    assert [store.count() for _ in range(3)] == [total] * 3
+    assert asked == []  # kept since the last write
+
+    (articles_dir / SEED_A).unlink()
+    build_index(settings, store)  # deletes the article's passages: the kept count is forgotten
+    fewer = store.count()
+    assert asked == [1] and 0 < fewer < total
+    assert fewer == PassageStore(settings).count()
