@@ -108,6 +108,12 @@ def scaling_svg(result: dict) -> str:
     machine = result.get("machine", {})
     caption = (f"newsdesk benchmark, {machine.get('date', '')[:10]}: {machine.get('cpu', '')}, "
                f"{machine.get('cores', '?')} cores, {machine.get('ram_gib', '?')} GiB")
+    # Sizes merged from several runs (--merge) say which code each was measured with.
+    commits = {(row.get("measured") or {}).get("commit") or machine.get("commit") for row in rows}
+    if len(commits) > 1:
+        caption += "; sizes measured on commits " + ", ".join(
+            f"{str(row.get('measured', {}).get('commit', '?')).split()[0]} ({row['articles']:,})"
+            for row in rows)
     panels = [
         _panel(0, "Query time", "ms", sizes, [
             ("retrieval p50", [row["retrieval_ms"]["p50"] for row in rows]),
