@@ -336,11 +336,9 @@ def measure_size_in_child(settings: Settings, options: BenchOptions, size: int,
         result_file.unlink(missing_ok=True)
         shutil.rmtree(store, ignore_errors=True)
         shutil.rmtree(corpus, ignore_errors=True)
-    info = machine_info()
     row.update(corpus_seconds=round(corpus_seconds, 2), load_average_before=load,
                load_average_after=[round(x, 2) for x in os.getloadavg()],
-               # Sizes of one results file may come from different runs (--merge).
-               measured={key: info.get(key) for key in ("date", "commit", "uncommitted_changes")})
+               measured={"date": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     progress(f"{size} articles: {row['passages']} passages indexed in {row['index']['seconds']} s "
              f"({row['throughput_ratio']:.0%} of the embedding model alone; "
              f"{row['cpu_throughput_ratio']:.0%} in CPU time), retrieval p50 "
@@ -617,7 +615,12 @@ def run_benchmark(settings: Settings, options: BenchOptions, progress: Progress 
             result["llamaindex"] = None
             result["llamaindex_skipped"] = "the side-by-side runs with the local model only"
     for size in sorted(set(options.sizes)):
-        result["scaling"].append(measure_size_in_child(settings, options, size, progress))
+        row = measure_size_in_child(settings, options, size, progress)
+        # Sizes of one results file may come from different runs (--merge): each says which
+        # code measured it, the code this run started with.
+        row["measured"].update({key: result["machine"].get(key)
+                                for key in ("commit", "uncommitted_changes")})
+        result["scaling"].append(row)
         checkpoint()
     result["complete"] = True
     return checkpoint()
