@@ -648,12 +648,8 @@ def _gives_what_was_asked(question: str, attached: list[tuple[str, list[int]]]) 
     "How many X" wants a quantity of X, "on what date" a date, "when" a time: a well-cited
     restatement of a nearby sentence without one is not an answer.
     """
-    claims = " ".join(claim for claim, kept in attached if kept)
-    if _ASKS_DATE.search(question):
-        return bool(_DATE.search(claims))
-    if _ASKS_TIME.search(question):
-        return bool(_TIME.search(claims))
-    return _answers_how_many(question, attached)
+    holds = _asked_kind(question)
+    return holds is None or any(holds(claim) for claim, kept in attached if kept)
 
 
 def _asked_kind(question: str) -> Callable[[str], bool] | None:
@@ -667,22 +663,6 @@ def _asked_kind(question: str) -> Callable[[str], bool] | None:
     if match and (counted := content_words(match.group(1))):
         return lambda text: bool(counted & set(quantities(text)))
     return None
-
-
-def _answers_how_many(question: str, attached: list[tuple[str, list[int]]]) -> bool:
-    """For "how many X" questions, whether a supported claim gives a quantity of X.
-
-    A restated nearby sentence with no such figure is not an answer, however well it is cited.
-    """
-    match = _HOW_MANY.search(question)
-    if not match:
-        return True
-    asked = content_words(match.group(1))
-    given = set()
-    for claim, kept in attached:
-        if kept:
-            given |= set(quantities(claim))
-    return not asked or bool(asked & given)
 
 
 def _turns(history: History) -> list[tuple[str, str]]:
