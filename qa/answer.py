@@ -340,21 +340,21 @@ class AnswerEngine:
         if not turns:
             return question, None
         # Without a usable rewrite, retrieval still sees what the conversation was about.
-        with_context = f"{turns[-1][0]} {question}"
+        with_last_question = f"{turns[-1][0]} {question}"
         if self.model is None:
-            return with_context, None
+            return with_last_question, None
         conversation = "\n".join(f"Q: {q}\nA: {_MARKERS.sub('', a)[:300]}" for q, a in turns)
         messages = [*_fixed_prefix(), {"role": "user", "content": _prompt("rewrite").format(
             conversation=conversation, question=question)}]
         try:
             rewritten = self.model.complete(messages, max_tokens=60).strip().strip('"').splitlines()
         except ModelUnavailable as error:
-            return with_context, str(error)
+            return with_last_question, str(error)
         # The model sometimes answers instead of rewriting, or copies an article tag "(A)".
         candidate = re.sub(r"\s*\([A-Z]\)\s*", " ", rewritten[0] if rewritten else "").strip()
         if (not candidate.endswith("?") or len(candidate) > 400
                 or _ABSTAIN_REPLY.search(candidate)):
-            return with_context, None
+            return with_last_question, None
         return candidate, None
 
     def _messages(self, question: str, passages: list[StoredPassage]) -> list[dict[str, str]]:
