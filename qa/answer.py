@@ -836,9 +836,15 @@ def _render(
         inline = {int(i) for i in _PLACEHOLDER.findall(claim)}
         body = _PLACEHOLDER.sub(lambda m: marker(int(m.group(1))), claim).rstrip()
         markers = "".join(marker(i) for i in indexes if i not in inline)
-        end = body[-1] if body and body[-1] in ".!?" and not body.endswith("”") else ""
+        end = body[-1] if body and body[-1] in ".!?,;" and not body.endswith("”") else ""
         body = body[:-1] if end else body
         sentences.append(f"{body} {markers}{end}" if markers else f"{body}{end}")
+    # A clause the model went on from ("..., while ...") ends its sentence when what followed
+    # was not shown or starts a new sentence.
+    for row, sentence in enumerate(sentences):
+        following = sentences[row + 1] if row + 1 < len(sentences) else ""
+        if sentence.endswith((",", ";")) and not following[:1].islower():
+            sentences[row] = sentence[:-1] + "."
     return " ".join(sentences), citations
 
 

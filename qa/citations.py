@@ -79,16 +79,36 @@ def split_claims(reply: str) -> list[Claim]:
     reply = re.sub(r"([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)", r" \2\1 ", reply.strip())
     claims = []
     for start, end in sentence_spans(reply):
-        piece = reply[start:end]
-        numbers: list[int] = []
-        for match in MARKER.finditer(piece):
-            numbers.extend(int(n) for n in re.split(r"\s*[,;]\s*", match.group(1)))
-        text = MARKER.sub("", piece)
-        text = re.sub(r"\s+([.,;:!?])", r"\1", text)
-        text = re.sub(r"\s{2,}", " ", text).strip()
-        if text:
-            claims.append(Claim(text, tuple(dict.fromkeys(numbers))))
+        for piece in _clauses(reply[start:end]):
+            numbers: list[int] = []
+            for match in MARKER.finditer(piece):
+                numbers.extend(int(n) for n in re.split(r"\s*[,;]\s*", match.group(1)))
+            text = MARKER.sub("", piece)
+            text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+            text = re.sub(r"\s{2,}", " ", text).strip()
+            if text:
+                claims.append(Claim(text, tuple(dict.fromkeys(numbers))))
     return claims
+
+
+# Markers closing a clause that the sentence goes on from: "... troops [1], while the US ... [2]."
+_CLAUSE_END = re.compile(r"(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+[,;]\s+")
+
+
+def _clauses(sentence: str) -> list[str]:
+    """A sentence cut after each of its markers that a further cited clause follows.
+
+    Each clause is then checked against the passages its own markers name: judged whole, a
+    sentence joining two passages' facts is half unsupported by each.
+    """
+    clauses = []
+    start = 0
+    for match in _CLAUSE_END.finditer(sentence):
+        if MARKER.search(sentence, match.end()):
+            clauses.append(sentence[start:match.end()])
+            start = match.end()
+    clauses.append(sentence[start:])
+    return clauses
 
 
 def numbers(text: str) -> set[str]:
@@ -167,6 +187,11 @@ def question_coverage(
         return 1.0, []
     present = set().union(*(content_words(text) for text in evidence)) if evidence else set()
     names = {stem for stem, word in asked.items() if word[:1].isupper()}
+    for leading, head in _name_heads(question):
+        # "Peace" of "Peace Council" is not found in "the peace plan": a name of several words is
+        # mentioned when its last word is ("Rubio" for "Marco Rubio"), not by its first ones alone.
+        if head not in present:
+            present -= leading
     weight = {stem: max(rarity.get(stem, 1.0), 0.1) * (2 if stem in names else 1) for stem in asked}
     missing = {stem: word for stem, word in asked.items() if stem not in present}
     common = [word for stem, word in missing.items() if stem not in names]
@@ -177,6 +202,21 @@ def question_coverage(
         missing = {stem: word for stem, word in missing.items() if word not in said_otherwise}
     covered = sum(weight[stem] for stem in asked if stem not in missing)
     return covered / sum(weight.values()), list(missing.values())
+
+
+def _name_heads(question: str) -> list[tuple[set[str], str]]:
+    """For each name of several capitalised words in the question ("Peace Council", "Marco
+    Rubio"), the stems of its leading words and of its last word. A possessive ends a name:
+    "Pakistan's Foreign Ministry" is two."""
+    found = []
+    for match in re.finditer(r"(?<![\w'’])[A-Z][\w-]*(?:\s+[A-Z][\w-]*)+(?![\w'’])", question):
+        stems = [sorted(content_words(word)) for word in match.group().split()]
+        stems = [word[0] for word in stems if word]
+        if len(stems) > 1 and match.start() > 0:  # a question's first word is no name's part
+            found.append((set(stems[:-1]) - {stems[-1]}, stems[-1]))
+        elif len(stems) > 2:
+            found.append((set(stems[1:-1]) - {stems[-1]}, stems[-1]))
+    return found
 
 
 def question_words(question: str) -> dict[str, str]:

@@ -50,6 +50,30 @@ def test_split_claims_keeps_markers_with_their_sentence():
     ]
 
 
+def test_a_sentence_citing_two_passages_clause_by_clause_is_split_into_its_clauses():
+    claims = split_claims("Andrabi called the talks exploratory [1], while Rubio thanked Pakistan [2]. "
+                          "Rubio spoke in Washington, DC [3].")
+    assert claims == [
+        Claim("Andrabi called the talks exploratory,", (1,)),
+        Claim("while Rubio thanked Pakistan.", (2,)),
+        Claim("Rubio spoke in Washington, DC.", (3,)),
+    ]
+
+
+def test_each_clause_of_a_two_source_sentence_keeps_the_passage_that_supports_it(settings):
+    # Judged whole, the sentence is half unsupported by either passage: its markers would be
+    # moved to its end, or it would be withheld.
+    reply = ("Foreign Ministry spokesperson Tahir Andrabi said the talks remained exploratory and "
+             "did not constitute a final commitment [1], while ISLAMABAD stated that the United "
+             "States is grateful for Pakistan's offer to take part in a potential international "
+             "stabilization force [2].")
+    answer = engine_with(settings, reply).ask("How did the Foreign Ministry spokesperson describe the talks?")
+    assert not answer.abstained, answer.notice
+    assert "final commitment [1], while ISLAMABAD" in answer.text
+    assert "exploratory" in answer.citations[0].quote
+    assert "grateful" in answer.citations[1].quote and "stabilization force [2]" in answer.text
+
+
 def test_support_counts_only_what_the_question_did_not_say():
     question = "How many countries attended the conference in Qatar?"
     passage = "Pakistan was one of nearly 45 countries that met in Qatar."
@@ -206,6 +230,20 @@ def test_question_coverage_weighs_rare_words_and_names():
     assert share == 3 / 15 and missing == ["Egypt", "Miami"]
     share, missing = question_coverage("On what date did the Foreign Ministry spokesperson describe the talks?", evidence, rarity)
     assert share == 1.0 and missing == []  # "date" says what is wanted, not what about
+
+
+def test_a_name_of_several_words_is_not_found_by_its_first_word_alone():
+    from qa.citations import question_coverage
+
+    rarity = {"peac": 1.0, "council": 1.0, "announc": 1.0, "marco": 1.0, "rubio": 1.0, "thank": 1.0}
+    question = "On what date will the Peace Council be announced?"
+    plan = ["Trump's peace plan for Gaza was announced on Sept. 29."]
+    share, missing = question_coverage(question, plan, rarity)
+    assert share == 1 / 5 and missing == ["Peace", "Council"]  # both names count double
+    quote = ["The next step is to announce the Peace Council, Rubio said on Friday."]
+    assert question_coverage(question, quote, rarity) == (1.0, [])
+    # The last word of a person's name is how articles go on naming them.
+    assert question_coverage("Whom did Marco Rubio thank?", ["Rubio thanked Pakistan."], rarity)[1] == ["Marco"]
 
 
 def test_consecutive_sentences_reach_the_model_together_but_are_cited_one_by_one(settings):
