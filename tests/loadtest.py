@@ -16,9 +16,6 @@ import os
 import platform
 import re
 import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,6 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from ui.page_process import running_page
 
 # gradio_client looks up its hub and honours proxies unless told otherwise; this is all loopback.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -74,54 +73,16 @@ def conversations(users: int, per_user: int) -> list[list[str]]:
     return plans
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def serve_page(workdir: Path, llm: str = "local", model: str = "smollm2-135m",
                start_seconds: float = 180) -> Iterator[str]:
     """`newsdesk chat` over a copy of the seed articles on a free port; yields its URL."""
-    import httpx
-
     articles = workdir / "articles"
     articles.mkdir(parents=True, exist_ok=True)
     for seed in SEEDS.glob("*.txt"):
         shutil.copy(seed, articles / seed.name)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("NEWSDESK_") and k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    env.update(NEWSDESK_ARTICLES_DIR=str(articles), NEWSDESK_DATA_DIR=str(workdir / "data"),
-               NEWSDESK_LLM=llm, NEWSDESK_MODEL=model, NEWSDESK_PORT=str(port))
-    log_path = workdir / "page.log"
-    with log_path.open("wb") as log:
-        # Started in the work folder: a `.env` of the repository must not reach the page under test.
-        server = subprocess.Popen([sys.executable, "-m", "ui.cli", "chat"], cwd=workdir, env=env,
-                                  stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + start_seconds
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError("the page exited:\n" + log_path.read_text(errors="replace"))
-            try:
-                if httpx.get(url, timeout=2, trust_env=False).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the page did not come up in {start_seconds:.0f} s")
-            time.sleep(0.5)
+    with running_page(articles, workdir, start_seconds, llm=llm, model=model) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
 
 
 def _text(message: dict) -> str:

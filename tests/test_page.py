@@ -6,10 +6,8 @@ import html
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
@@ -19,48 +17,18 @@ import pytest
 
 from index import article_text, load_settings
 from tests.conftest import SEED_A, SEED_B, SEEDS
+from ui.page_process import CHROMIUM_FLAGS, running_page
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 LANTERN = ("Lake Varna lantern festival\n\nThe Lake Varna lantern festival drew 7,412 visitors on "
            "Sunday, organisers said.\nThe lanterns were made of recycled paper.\n")
 LANTERN_QUESTION = "How many visitors did the Lake Varna lantern festival draw?"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _serve(tmp_path, articles_dir, **extra_env):
-    """Start `newsdesk chat` on a free port; yield its URL, stop it afterwards."""
-    port = _free_port()
-    # A developer's own NEWSDESK_* or OpenAI settings must not reach the page under test.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("NEWSDESK_") and k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    env.update(NEWSDESK_ARTICLES_DIR=str(articles_dir), NEWSDESK_DATA_DIR=str(tmp_path / "data"),
-               NEWSDESK_LLM="none", NEWSDESK_PORT=str(port), **extra_env)
-    log = (tmp_path / "page.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "ui.cli", "chat"], cwd=tmp_path, env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert server.poll() is None, (tmp_path / "page.log").read_text()
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        pytest.fail("the page did not come up in 120 s:\n" + (tmp_path / "page.log").read_text())
-    try:
+def _serve(tmp_path, articles_dir, **settings):
+    """`newsdesk chat` in evidence mode; yield its URL, stop it afterwards."""
+    with running_page(articles_dir, tmp_path, llm="none", **settings) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @pytest.fixture
@@ -387,7 +355,7 @@ def test_the_filters_limit_answers_and_the_timeline_lists_dated_events(tmp_path,
 
 
 def test_the_page_asks_for_a_login_when_one_is_set(tmp_path, articles_dir):
-    for url in _serve(tmp_path, articles_dir, NEWSDESK_AUTH="reader:s3cret"):
+    for url in _serve(tmp_path, articles_dir, auth="reader:s3cret"):
         with httpx.Client(base_url=url, timeout=10) as client:
             assert client.get("config").status_code == 401
             assert client.post("login", data={"username": "reader", "password": "wrong"}).status_code != 200

@@ -7,19 +7,14 @@ photographs it in headless Chromium (Playwright, from the `test` extra; Debian's
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
+from ui.page_process import CHROMIUM_FLAGS, PageDidNotStart, running_page
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 UPLOAD = ("Lake Varna lantern festival\n\nThe Lake Varna lantern festival drew 7,412 visitors on "
           "Sunday, organisers said.\n")
 
@@ -31,39 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="newsdesk-shots-") as scratch:
-        server, url = _serve(Path(scratch))
         try:
-            _photograph(url, args.out, args.chromium, Path(scratch))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+            with running_page(ROOT / "seeds", Path(scratch), llm="none") as url:
+                _photograph(url, args.out, args.chromium, Path(scratch))
+        except PageDidNotStart as error:
+            sys.exit(str(error))
     for path in sorted(args.out.glob("*.png")):
         print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", flush=True)
     return 0
-
-
-def _serve(scratch: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
-    env.update(NEWSDESK_ARTICLES_DIR=str(ROOT / "seeds"), NEWSDESK_DATA_DIR=str(scratch / "data"),
-               NEWSDESK_LLM="none", NEWSDESK_PORT=str(port))
-    log = (scratch / "page.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "ui.cli", "chat"], cwd=scratch, env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit("the page did not start:\n" + (scratch / "page.log").read_text())
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return server, url
-        except OSError:
-            time.sleep(0.5)
-    server.terminate()
-    sys.exit("the page did not come up in 120 s")
 
 
 def _photograph(url: str, out: Path, chromium: str, scratch: Path) -> None:
