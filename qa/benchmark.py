@@ -161,7 +161,7 @@ def measure_indexing(articles_dir: Path, data_dir: Path, threads: int, embed_sam
     # The embedded store always: a configured Chroma server must not receive benchmark corpora.
     settings = load_settings(articles_dir=articles_dir, data_dir=data_dir, llm="none",
                              chroma_url=None, llm_threads=threads)
-    model = load_embedding_model(settings.llm_threads)
+    model = load_embedding_model(settings.llm_threads, settings.embedding_model)
     model.embed(["The embedding model is loaded before anything is timed."])
 
     timed = _TimedEmbedding(model)
@@ -214,6 +214,7 @@ def measure_indexing(articles_dir: Path, data_dir: Path, threads: int, embed_sam
                                       / (len(sample) / embed_cpu_seconds), 3),
         "peak_rss_mib": {"indexing": rss_indexing},
         "store_mib": _folder_mib(data_dir),
+        "embedding_model": model.model_name,
     }
 
 
@@ -477,8 +478,8 @@ def measure_llamaindex(settings: Settings, factoid, progress: Progress) -> dict:
     files = [str(path) for path in find_article_files(settings.articles_dir)]
     started = time.perf_counter()
     documents = SimpleDirectoryReader(input_files=files).load_data()
-    index = VectorStoreIndex.from_documents(
-        documents, embed_model=load_embedding_model(settings.llm_threads))
+    embed_model = load_embedding_model(settings.llm_threads, settings.embedding_model)
+    index = VectorStoreIndex.from_documents(documents, embed_model=embed_model)
     index_seconds = time.perf_counter() - started
     engine = CitationQueryEngine.from_args(index, llm=llm, streaming=True)
 
@@ -521,7 +522,7 @@ def measure_llamaindex(settings: Settings, factoid, progress: Progress) -> dict:
     return {
         "pipeline": "SimpleDirectoryReader -> VectorStoreIndex (default chunking, in memory) -> "
                     "CitationQueryEngine.from_args(index, llm=OpenAILike(local server), "
-                    "streaming=True); embed_model=MiniLMEmbedding",
+                    f"streaming=True); embed_model={type(embed_model).__name__}",
         "chunks": len(index.docstore.docs),
         "index_seconds": round(index_seconds, 2),
         "warm_up_seconds": round(warm_up_seconds, 2),
@@ -581,7 +582,7 @@ def run_benchmark(settings: Settings, options: BenchOptions, progress: Progress 
         "options": {"sizes": sorted(set(options.sizes)), "questions": options.questions,
                     "seed": options.seed, "embed_sample": options.embed_sample,
                     "llm_threads": settings.llm_threads, "passages_per_answer": settings.passages_per_answer},
-        "embedding_model": _embedding_model_id(),
+        "embedding_model": _embedding_model_id(settings),
         "scaling": [],
     }
 
@@ -651,10 +652,10 @@ def merge_results(previous: dict, current: dict) -> dict:
     return merged
 
 
-def _embedding_model_id() -> str:
-    from index.embedding import EMBEDDING_MODEL_ID
+def _embedding_model_id(settings: Settings) -> str:
+    from index.embedding import MODEL_IDS
 
-    return EMBEDDING_MODEL_ID
+    return MODEL_IDS[settings.embedding_model]
 
 
 def format_summary(result: dict) -> str:

@@ -107,6 +107,21 @@ def test_plot_and_targets_of_a_three_size_result():
     assert percentile([3.0, 1.0, 2.0], 0.5) == 2.0 and percentile([], 0.5) is None
 
 
+def test_bench_indexes_with_the_configured_embedding_model(tmp_path, monkeypatch):
+    from index.embedding import E5_MODEL_ID
+
+    monkeypatch.setenv("NEWSDESK_ARTICLES_DIR", str(SEEDS))
+    monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSDESK_LLM", "none")
+    monkeypatch.setenv("NEWSDESK_EMBEDDING_MODEL", "multilingual-e5-small")
+    out = tmp_path / "latest.json"
+    assert main(["bench", "--sizes", "3", "--skip-llm", "--out", str(out),
+                 "--workdir", str(tmp_path / "work")]) == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    # What the results say, and what the indexing process embedded with.
+    assert result["embedding_model"] == result["scaling"][0]["embedding_model"] == E5_MODEL_ID
+
+
 def test_bench_merge_keeps_the_sizes_and_answers_it_did_not_measure(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NEWSDESK_LLM", "none")
