@@ -28,7 +28,7 @@ from index.store import ArticleRecord, PassageStore, StoredPassage
 # files and folders are skipped there): an articles subfolder "uploads/" cannot collide with them.
 UPLOADS_PREFIX = ".uploads/"
 # Articles are embedded in groups of about this many passages: large enough to batch well.
-GROUP_PASSAGES = 256
+GROUP_PASSAGES = 2048
 # Share of a run spent recording its progress. Saving the manifest after every group cost
 # O(articles) each time (minutes at 10,000 articles); it is saved once the work since the last
 # save is 1/share times what that save took. An interrupted run redoes the unrecorded groups,

@@ -22,6 +22,12 @@ def test_first_run_indexes_every_seed_article(settings):
     assert store.count() > 40  # sentences, not whole articles
 
 
+def test_a_new_store_builds_its_vector_index_with_the_cheaper_construction_and_cosine(settings):
+    build_index(settings)
+    hnsw = PassageStore(settings)._collection.configuration["hnsw"]
+    assert (hnsw["space"], hnsw["ef_construction"], hnsw["ef_search"]) == ("cosine", 50, 100)
+
+
 def test_reindex_skips_unchanged_articles(settings):
     build_index(settings)
     before = _sources(PassageStore(settings))
