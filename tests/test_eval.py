@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 from qa.answer import Answer, Citation
@@ -165,6 +166,31 @@ def test_squad_json_runs_as_it_is_with_its_own_articles_and_store(tmp_path):
     assert result["summary"]["retrieval_hit_at_k"] == 1.0
     written = list((tmp_path / "data" / "datasets").glob("squad-*/articles/*.txt"))
     assert len(written) == 1 and "Ana Brill" in written[0].read_text()
+
+
+SQUAD_SAMPLE = ROOT / "qa" / "data" / "squad" / "dev-v2.0-sample.json"
+
+
+def test_the_squad_sample_is_real_squad_and_its_answers_are_in_their_paragraphs():
+    from qa.evaluation import is_squad, load_squad
+
+    assert is_squad(SQUAD_SAMPLE)
+    items, articles = load_squad(SQUAD_SAMPLE)
+    kinds = Counter(item.kind for item in items)
+    assert kinds["factoid"] > 50 and kinds["unanswerable"] > 50 and sum(kinds.values()) == len(items)
+    for item in items:
+        assert len(item.sources) == 1 and item.sources[0] in articles
+        assert item.answerable == bool(item.answers)
+        for answer in item.answers:  # the scorer can find every accepted answer in its paragraph
+            assert contains(articles[item.sources[0]], answer), (item.question, answer)
+    raw = json.loads(SQUAD_SAMPLE.read_text(encoding="utf-8"))
+    assert raw["version"] == "v2.0"
+    for paragraph in (p for document in raw["data"] for p in document["paragraphs"]):
+        for qa in paragraph["qas"]:
+            assert qa["is_impossible"] == (not qa["answers"])
+            for span in qa["answers"] + qa.get("plausible_answers", []):
+                start = span["answer_start"]
+                assert paragraph["context"][start:start + len(span["text"])] == span["text"], qa["id"]
 
 
 def test_an_interrupted_run_resumes_without_asking_again(tmp_path):
