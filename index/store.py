@@ -33,7 +33,7 @@ ARTICLES_COLLECTION = "newsdesk_articles"
 MANIFEST_VERSION = 1
 MAX_WRITE_BATCH = 4000
 # HNSW insertion was most of indexing's cost besides the embedding model (1.4 ms of CPU a sentence
-# at Chroma's ef_construction 100; 1.0 at 50). Searches still look at 100 neighbours (ef_search).
+# at Chroma's ef_construction 100; 1.1 at 50). Searches still look at 100 neighbours (ef_search).
 # Chroma keeps the configuration a collection was created with: older stores are unchanged.
 HNSW_CONFIGURATION = {"hnsw": {"space": "cosine", "ef_construction": 50}}
 # The keyword index: bm25s's files, and the passage id of each of its rows.

@@ -210,12 +210,10 @@ def _name_heads(question: str) -> list[tuple[set[str], str]]:
     "Pakistan's Foreign Ministry" is two."""
     found = []
     for match in re.finditer(r"(?<![\w'’])[A-Z][\w-]*(?:\s+[A-Z][\w-]*)+(?![\w'’])", question):
-        stems = [sorted(content_words(word)) for word in match.group().split()]
-        stems = [word[0] for word in stems if word]
-        if len(stems) > 1 and match.start() > 0:  # a question's first word is no name's part
+        words = match.group().split()[1 if match.start() == 0 else 0 :]  # "Did", "Which": no name
+        stems = [stem for word in words for stem in sorted(content_words(word))[:1]]
+        if len(stems) > 1:
             found.append((set(stems[:-1]) - {stems[-1]}, stems[-1]))
-        elif len(stems) > 2:
-            found.append((set(stems[1:-1]) - {stems[-1]}, stems[-1]))
     return found
 
 
