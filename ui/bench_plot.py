@@ -109,11 +109,10 @@ def scaling_svg(result: dict) -> str:
     caption = (f"newsdesk benchmark, {machine.get('date', '')[:10]}: {machine.get('cpu', '')}, "
                f"{machine.get('cores', '?')} cores, {machine.get('ram_gib', '?')} GiB")
     # Sizes merged from several runs (--merge) say which code each was measured with.
-    commits = {(row.get("measured") or {}).get("commit") or machine.get("commit") for row in rows}
-    if len(commits) > 1:
+    commits = [(row.get("measured") or {}).get("commit") or machine.get("commit") or "?" for row in rows]
+    if len(set(commits)) > 1:
         caption += "; sizes measured on commits " + ", ".join(
-            f"{str(row.get('measured', {}).get('commit', '?')).split()[0]} ({row['articles']:,})"
-            for row in rows)
+            f"{str(commit).split()[0]} ({row['articles']:,})" for commit, row in zip(commits, rows))
     panels = [
         _panel(0, "Query time", "ms", sizes, [
             ("retrieval p50", [row["retrieval_ms"]["p50"] for row in rows]),
