@@ -6,6 +6,7 @@ passes it down; no other module reads `os.environ`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +16,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PACKAGED_LOCAL_MODELS = ("qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m")
 DEFAULT_LOCAL_MODEL = "qwen2.5-coder-1.5b"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+DEFAULT_CHROMA_COLLECTION = "newsdesk"
+# What newsdesk appends to NEWSDESK_CHROMA_COLLECTION: the passages and the article signatures.
+COLLECTION_SUFFIXES = ("_passages", "_articles")
+# Chroma's collection names: 3-512 characters of [a-zA-Z0-9._-], starting and ending with a letter
+# or digit, no "..". The suffixes supply the end and the length floor; the prefix must do the rest.
+_COLLECTION_PREFIX = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]*")
+_COLLECTION_PREFIX_MAX = 512 - max(len(suffix) for suffix in COLLECTION_SUFFIXES)
 
 
 class SettingsError(ValueError):
@@ -45,6 +53,11 @@ class Settings(BaseSettings):
         None,
         description="A Chroma server (http://host:port) instead of the embedded store; the "
         "keyword index and manifest stay in NEWSDESK_DATA_DIR.",
+    )
+    chroma_collection: str = Field(
+        DEFAULT_CHROMA_COLLECTION,
+        description="Name of this corpus's collections in Chroma (<name>_passages, "
+        "<name>_articles): one name per set of articles and embedding model on a shared server.",
     )
     llm: Literal["local", "openai", "none"] = Field(
         "local",
@@ -121,6 +134,22 @@ class Settings(BaseSettings):
         # `.env.example` lists every key; an empty `KEY=` line means "use the default".
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("chroma_collection", mode="before")
+    @classmethod
+    def _blank_collection_is_the_default(cls, value: object) -> object:
+        return DEFAULT_CHROMA_COLLECTION if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("chroma_collection")
+    @classmethod
+    def _chroma_collection_name(cls, value: str) -> str:
+        if (not _COLLECTION_PREFIX.fullmatch(value) or ".." in value
+                or len(value) > _COLLECTION_PREFIX_MAX):
+            raise ValueError(
+                f"{value!r} cannot name a Chroma collection: use up to {_COLLECTION_PREFIX_MAX} "
+                "letters, digits, '.', '_' or '-', starting with a letter or digit, without '..' "
+                "(newsdesk adds _passages and _articles)")
+        return value
+
     @field_validator("openai_api_key", "auth", mode="before")
     @classmethod
     def _blank_key_is_unset(cls, value: object) -> object:
@@ -153,6 +182,11 @@ class Settings(BaseSettings):
     @property
     def serves_beyond_loopback(self) -> bool:
         return self.host not in ("127.0.0.1", "localhost", "::1")
+
+    @property
+    def collection_names(self) -> tuple[str, str]:
+        """The Chroma collections of the passages and of the article signatures."""
+        return tuple(self.chroma_collection + suffix for suffix in COLLECTION_SUFFIXES)  # type: ignore[return-value]
 
     @property
     def uploads_dir(self) -> Path:
