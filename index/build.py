@@ -159,23 +159,36 @@ def build_index(
     store.rebuilt_because = None  # said once
     files = article_listing(settings)
     known = store.manifest.articles
+    # A keyword index left stale by an earlier run (cut short, or an adopted collection) is
+    # built whole; otherwise only this run's articles are tokenized again.
+    keyword_index_behind = store.manifest.keyword_index_stale
 
     for source in sorted(set(known) - set(files)):
+        if known[source].adopted:  # another newsdesk's article, in a shared collection
+            continue
         store.delete_article(source)
         del known[source]
         report.removed.append(source)
 
     pending: list[tuple[Article, bool]] = []
     reread: list[Article] = []  # same file, read again for its fields
+    claimed = False
     for source, (path, sidecar) in files.items():
         try:
             check_size(path, source, settings.max_article_bytes)  # before reading any of it
             data_hash = _file_hash(path)
             record = known.get(source)
-            same_text = record is not None and record.content_hash == data_hash
-            if (same_text and record.metadata_version == METADATA_VERSION  # type: ignore[union-attr]
+            # An adopted article whose content hash is unknown (an older newsdesk indexed it) is
+            # read again and compared passage by passage with what is stored, as one whose
+            # sidecar changed: embedded again only if its passages differ.
+            same_text = record is not None and record.content_hash in (data_hash, "")
+            if (same_text and record.content_hash == data_hash  # type: ignore[union-attr]
+                    and record.metadata_version == METADATA_VERSION  # type: ignore[union-attr]
                     and record.metadata_hash == _sidecar_hash(sidecar)):  # type: ignore[union-attr]
                 report.unchanged += 1
+                if record.adopted:  # type: ignore[union-attr]
+                    # In this newsdesk's folders too: from now on it is this one's to update or remove.
+                    record.adopted, claimed = False, True  # type: ignore[union-attr]
                 continue
             article = read_article(path, source, settings.max_article_bytes, sidecar)
             if article.problems:
@@ -185,7 +198,9 @@ def build_index(
                 continue
         except ArticleError as error:
             report.refused[source] = str(error)
-            if source in known:  # an article that became unreadable is no longer answerable
+            # An article that became unreadable is no longer answerable; another newsdesk's
+            # copy of one, adopted from a shared collection, is that newsdesk's to judge.
+            if source in known and not known[source].adopted:
                 store.delete_article(source)
                 del known[source]
                 report.removed.append(source)
@@ -200,6 +215,8 @@ def build_index(
 
     if report.removed or pending or reread:
         store.manifest.keyword_index_stale = True
+        store.save_manifest()
+    elif claimed:
         store.save_manifest()
 
     done = 0
@@ -229,7 +246,9 @@ def build_index(
         store.save_manifest()
 
     if report.changed or store.manifest.keyword_index_stale:
-        store.rebuild_keyword_index()
+        # Refused articles too: one that lost its sentences also lost its stored passages.
+        touched = {*report.added, *report.updated, *report.removed, *report.refused}
+        store.rebuild_keyword_index(None if keyword_index_behind else touched)
     update_stories(store, changed=report.updated)
     report.duplicates = _duplicates(store.manifest.articles.values())
     report.seconds = time.perf_counter() - started
@@ -249,15 +268,17 @@ def _index_group(store: PassageStore, group: list[tuple[Article, bool]], report:
         if counts[article.source]:
             signatures[article.source] = signature(vectors[first : first + counts[article.source]])
         first += counts[article.source]
+    records = {article.source: _record(article, counts[article.source])
+               for article, _ in group if counts[article.source]}
     with store.rewriting(article.source for article, _ in group):
         store.delete_articles([article.source for article, _ in group])
         store.add_passages(rows, vectors)
-        store.add_article_vectors(signatures)
+        store.add_article_vectors(signatures, records)  # last: an article with a record is whole
     for article, is_update in group:
         if counts[article.source] == 0:
             report.refused[article.source] = f"{article.source}: no sentences to index"
             continue
-        store.manifest.articles[article.source] = _record(article, counts[article.source])
+        store.manifest.articles[article.source] = records[article.source]
         (report.updated if is_update else report.added).append(article.source)
     return len(rows)
 
@@ -268,15 +289,19 @@ def _update_fields(store: PassageStore, articles: list[Article], report: IndexRe
     stored = store.stored_spans([article.source for article in articles])
     again: list[Article] = []
     rows: list[StoredPassage] = []
+    records = []
     for article in articles:
         passages = split_passages(article)
-        if [(p.ordinal, p.start, p.end) for p in passages] != stored.get(article.source) or not passages:
+        if [(p.ordinal, p.start, p.end, p.text) for p in passages] != stored.get(article.source) or not passages:
             again.append(article)
             continue
         rows.extend(_rows(article, passages))
-        store.manifest.articles[article.source] = _record(article, len(passages))
+        records.append(_record(article, len(passages)))
         report.updated.append(article.source)
     store.update_fields(rows)
+    store.update_records(records)
+    for record in records:
+        store.manifest.articles[record.source] = record
     return again
 
 
@@ -314,6 +339,8 @@ def _duplicates(records) -> dict[str, str]:
     first: dict[str, str] = {}
     duplicates = {}
     for record in sorted(records, key=lambda r: r.source):
+        if not record.content_hash:  # adopted, content not known
+            continue
         original = first.setdefault(record.content_hash, record.source)
         if original != record.source:
             duplicates[record.source] = original

@@ -1,7 +1,9 @@
 """The passage store: vectors in Chroma, a BM25 keyword index beside it, and a manifest.
 
 The manifest records each indexed article's content hash, so re-indexing skips unchanged
-articles, and the embedding model that built the store, so a different model means a rebuild.
+articles, and the embedding model and collection it describes. The same record is kept on each
+article's row in Chroma, so a newsdesk that finds a collection without a manifest (a second one
+sharing a Chroma server, a new host) adopts what it holds instead of deleting or re-embedding it.
 Every passage carries its article's outlet and publication date, so that searches can be limited
 to a period or to outlets (`PassageFilter`) on the vector side and the keyword side alike.
 """
@@ -18,29 +20,23 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
-
-import numpy as np
 
 from index.dates import day_number
 from index.embedding import EMBEDDING_MODEL_ID, MODEL_IDS, MiniLMEmbedding, load_embedding_model
+from index.keywords import (KEYWORD_FIELDS_FILE, KEYWORD_IDS_FILE, KeywordIndex, KeywordRows,
+                            can_update, query_tokens, save_index, updated_index)
 from index.settings import Settings
 
-COLLECTION_NAME = "newsdesk_passages"
-# One vector per article (the mean of its sentences' vectors), to find the same story told twice.
-ARTICLES_COLLECTION = "newsdesk_articles"
+# The collections are named by NEWSDESK_CHROMA_COLLECTION (Settings.collection_names): one of
+# passages, and one with a vector per article (the mean of its sentences' vectors), to find the
+# same story told twice, whose rows also carry the articles' manifest records.
 MANIFEST_VERSION = 1
 MAX_WRITE_BATCH = 4000
 # HNSW insertion was most of indexing's cost besides the embedding model (1.4 ms of CPU a sentence
 # at Chroma's ef_construction 100; 1.1 at 50). Searches still look at 100 neighbours (ef_search).
 # Chroma keeps the configuration a collection was created with: older stores are unchanged.
 HNSW_CONFIGURATION = {"hnsw": {"space": "cosine", "ef_construction": 50}}
-# The keyword index: bm25s's files, and the passage id of each of its rows.
-KEYWORD_IDS_FILE = "passage_ids.json"
-# ... and each row's publication day and outlet, so keyword searches are filtered as dense ones.
-KEYWORD_FIELDS_FILE = "passage_fields.json"
-TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +59,9 @@ class ArticleRecord:
     metadata_hash: str = ""  # of the article's sidecar file, "" without one
     metadata_version: int = 1  # index.articles.METADATA_VERSION when the article was read
     fields_from: dict[str, str] = field(default_factory=dict)  # field -> where it was read
+    # Found in a shared collection, indexed by another newsdesk, and not (yet) in this one's
+    # folders: answered from, never deleted for being absent here.
+    adopted: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +121,8 @@ class Manifest:
     embedding_model: str = EMBEDDING_MODEL_ID
     version: int = MANIFEST_VERSION
     keyword_index_stale: bool = False
+    # The Chroma collection (its id) this manifest describes; "" in manifests of before it was kept.
+    collection_id: str = ""
     articles: dict[str, ArticleRecord] = field(default_factory=dict)
 
     @classmethod
@@ -137,6 +138,7 @@ class Manifest:
                 embedding_model=raw.get("embedding_model", ""),
                 version=raw.get("version", 0),
                 keyword_index_stale=raw.get("keyword_index_stale", True),
+                collection_id=raw.get("collection_id", ""),
                 articles=articles,
             )
         except (ValueError, TypeError) as error:
@@ -217,27 +219,123 @@ class PassageStore:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             client = self._client(chromadb, chroma_settings)
-            if self.manifest.embedding_model not in ("", self.model_id):
+            passages, articles = self._get_or_create(client)
+            built_with = str((passages.metadata or {}).get("embedding_model") or "")
+            if self.settings.chroma_url:
+                # A server's collection may be other newsdesks' too: never emptied from here.
+                if built_with and built_with != self.model_id:
+                    raise StoreError(self._refusal(built_with))
+                if not self._manifest_describes(passages):
+                    if not built_with and passages.count():
+                        raise StoreError(self._refusal(built_with))
+                    self._adopt(passages, articles)
+                return passages, articles
+            # The embedded store is this data folder's alone: what the manifest cannot vouch for
+            # is emptied and indexed again.
+            other_model = (self.manifest.embedding_model if self.manifest.embedding_model not in
+                           ("", self.model_id) else built_with if built_with not in ("", self.model_id)
+                           else "")
+            if other_model:
                 # Vectors of two models cannot be compared: start the store again.
                 self.rebuilt_because = (
-                    f"the index was built with {self.manifest.embedding_model}, now "
-                    f"{self.model_id} (NEWSDESK_EMBEDDING_MODEL={self.settings.embedding_model}): "
-                    "rebuilding it")
+                    f"the index was built with {other_model}, now {self.model_id} "
+                    f"(NEWSDESK_EMBEDDING_MODEL={self.settings.embedding_model}): rebuilding it")
                 log.warning("%s", self.rebuilt_because)
+            if other_model or not self.manifest.embedding_model:
+                # No manifest, or an unreadable one: what Chroma holds cannot be trusted either.
                 self._drop_collection(client)
-            elif not self.manifest.embedding_model:
-                # No manifest, or an unreadable one: what Chroma holds cannot be trusted.
-                self._drop_collection(client)
-            metadata = {"hnsw:space": "cosine", "embedding_model": self.model_id}
-            return (client.get_or_create_collection(COLLECTION_NAME, metadata=metadata,
-                                                    configuration=HNSW_CONFIGURATION),
-                    client.get_or_create_collection(ARTICLES_COLLECTION, metadata=metadata))
+                passages, articles = self._get_or_create(client)
+            elif not self._manifest_describes(passages):  # NEWSDESK_CHROMA_COLLECTION changed
+                self._adopt(passages, articles)
+            return passages, articles
         except StoreError:
             raise
         except Exception as error:  # chromadb raises many kinds; the user needs one message
             hint = "" if self.settings.chroma_url else (
                 ": is NEWSDESK_DATA_DIR a folder newsdesk can read and write?")
             raise StoreError(f"Cannot open the Chroma store in {self.data_dir} ({error}){hint}") from None
+
+    def _get_or_create(self, client):
+        # A collection that exists keeps its metadata: it says which model built it.
+        metadata = {"hnsw:space": "cosine", "embedding_model": self.model_id}
+        passages_name, articles_name = self.settings.collection_names
+        return (client.get_or_create_collection(passages_name, metadata=metadata,
+                                                configuration=HNSW_CONFIGURATION),
+                client.get_or_create_collection(articles_name, metadata=metadata))
+
+    def _manifest_describes(self, passages) -> bool:
+        """Whether the manifest of this data folder is a record of the collection `passages`."""
+        manifest = self.manifest
+        if manifest.embedding_model != self.model_id:
+            return False
+        if manifest.collection_id:
+            return manifest.collection_id == str(passages.id)
+        # A manifest from before collection ids were kept: it describes this collection unless the
+        # collection lacks what it lists (a server emptied or replaced since).
+        if manifest.articles and not passages.count():
+            return False
+        manifest.collection_id = str(passages.id)
+        return True
+
+    def _refusal(self, built_with: str) -> str:
+        name = self.settings.collection_names[0]
+        built = f"was built with {built_with}" if built_with else "holds vectors of an unknown model"
+        return (
+            f"The Chroma collection {name} on {self.settings.chroma_url} {built}, and this "
+            f"newsdesk embeds with {self.model_id} (NEWSDESK_EMBEDDING_MODEL="
+            f"{self.settings.embedding_model}). Vectors of two models cannot be mixed, and a "
+            "collection on a server is never emptied by newsdesk: set NEWSDESK_CHROMA_COLLECTION "
+            f"(now {self.settings.chroma_collection!r}) to a name of its own for this model, or "
+            "NEWSDESK_EMBEDDING_MODEL to the model that built it.")
+
+    def _adopt(self, passages, articles) -> None:
+        """Make the manifest a record of what the collection holds, which this data folder knows
+        nothing of: a second newsdesk on a shared server, a new host, a renamed collection.
+
+        Nothing is deleted or embedded: each article's record is read from its row in the
+        articles collection, so the next indexing run skips the articles it has too, unchanged,
+        and leaves alone those it lacks (they are marked adopted). Only the keyword index is
+        built again, from the collection's passages.
+        """
+        records = self._records_in(passages, articles)
+        shutil.rmtree(self.keyword_dir, ignore_errors=True)
+        (self.data_dir / "stories.json").unlink(missing_ok=True)
+        self.manifest = Manifest(embedding_model=self.model_id, collection_id=str(passages.id),
+                                 keyword_index_stale=bool(records), articles=records)
+        if records:
+            log.warning("adopted the %d articles of the Chroma collection %s", len(records),
+                        self.settings.collection_names[0])
+        try:
+            self.manifest.save(self.manifest_path)
+        except OSError as error:  # a read-only data folder: adopted again at the next start
+            log.warning("cannot write %s (%s)", self.manifest_path, error.strerror or error)
+
+    @staticmethod
+    def _records_in(passages, articles) -> dict[str, ArticleRecord]:
+        records: dict[str, ArticleRecord] = {}
+        for ids, metadatas in _pages(articles, "metadatas"):
+            for source, meta in zip(ids, metadatas):
+                if meta and "content_hash" in meta:
+                    records[source] = _record_from_metadata(source, meta)
+        if sum(record.passages for record in records.values()) == passages.count():
+            return records
+        # Passages of articles without a record (an older newsdesk wrote them, or a run was cut
+        # short): described from their passages, with no content hash, so that the next indexing
+        # run compares them with its own copy of the article before it embeds anything.
+        unrecorded: dict[str, ArticleRecord] = {}
+        for _, metadatas in _pages(passages, "metadatas"):
+            for meta in metadatas:
+                source = str(meta["source"])
+                if source in records:
+                    continue
+                record = unrecorded.get(source)
+                if record is None:
+                    record = unrecorded[source] = ArticleRecord(
+                        source=source, path="", content_hash="", title=str(meta.get("title", "")),
+                        outlet=meta.get("outlet") or None, published=meta.get("published") or None,
+                        size=0, passages=0, metadata_version=0, adopted=True)
+                record.passages += 1
+        return records | unrecorded
 
     def _client(self, chromadb, chroma_settings):
         url = self.settings.chroma_url
@@ -257,7 +355,7 @@ class PassageStore:
             raise StoreError(f"The Chroma server at {url} could not be reached: {error}") from None
 
     def _drop_collection(self, client) -> None:
-        for name in (COLLECTION_NAME, ARTICLES_COLLECTION):
+        for name in self.settings.collection_names:
             try:
                 client.delete_collection(name)
             except Exception:  # absent already
@@ -346,12 +444,29 @@ class PassageStore:
                     metadatas=[_metadata(row) for row in batch],
                 )
 
-    def add_article_vectors(self, vectors: dict[str, list[float]]) -> None:
-        """Each article's signature (the mean of its sentence vectors), by article id."""
+    def add_article_vectors(self, vectors: dict[str, list[float]],
+                            records: dict[str, ArticleRecord]) -> None:
+        """Each article's signature (the mean of its sentence vectors) and manifest record, by
+        article id."""
         if not vectors:
             return
         with self._writing():
-            self._articles.upsert(ids=list(vectors), embeddings=[list(map(float, v)) for v in vectors.values()])
+            self._articles.upsert(ids=list(vectors), embeddings=[list(map(float, v)) for v in vectors.values()],
+                                  metadatas=[_record_metadata(records[source]) for source in vectors])
+
+    def update_records(self, records: list[ArticleRecord]) -> None:
+        """Rewrite articles' records beside their signatures (an article whose fields changed)."""
+        if not records:
+            return
+        # Only rows that exist: an article indexed before signatures were kept gets its row, with
+        # its record, when the stories are brought up to date.
+        existing = set(self._articles.get(ids=[record.source for record in records], include=[])["ids"])
+        records = [record for record in records if record.source in existing]
+        if not records:
+            return
+        with self._writing():
+            self._articles.update(ids=[record.source for record in records],
+                                  metadatas=[_record_metadata(record) for record in records])
 
     def article_vectors(self, sources: list[str]) -> dict[str, list[float]]:
         if not sources:
@@ -382,15 +497,16 @@ class PassageStore:
                 self._collection.update(ids=[row.passage_id for row in batch],
                                         metadatas=[_metadata(row) for row in batch])
 
-    def stored_spans(self, sources: list[str]) -> dict[str, list[tuple[int, int, int]]]:
-        """(ordinal, start, end) of each stored passage of these articles, in order."""
-        spans: dict[str, list[tuple[int, int, int]]] = {source: [] for source in sources}
+    def stored_spans(self, sources: list[str]) -> dict[str, list[tuple[int, int, int, str]]]:
+        """(ordinal, start, end, text) of each stored passage of these articles, in order."""
+        spans: dict[str, list[tuple[int, int, int, str]]] = {source: [] for source in sources}
         for first in range(0, len(sources), 500):
             group = sources[first : first + 500]
             where = {"source": group[0]} if len(group) == 1 else {"source": {"$in": group}}
-            batch = self._collection.get(where=where, include=["metadatas"])  # type: ignore[arg-type]
-            for meta in batch["metadatas"]:
-                spans[str(meta["source"])].append((int(meta["ordinal"]), int(meta["start"]), int(meta["end"])))
+            batch = self._collection.get(where=where, include=["metadatas", "documents"])  # type: ignore[arg-type]
+            for meta, text in zip(batch["metadatas"], batch["documents"]):
+                spans[str(meta["source"])].append(
+                    (int(meta["ordinal"]), int(meta["start"]), int(meta["end"]), text))
         return {source: sorted(found) for source, found in spans.items()}
 
     @contextmanager
@@ -410,6 +526,7 @@ class PassageStore:
 
     def save_manifest(self) -> None:
         self.manifest.embedding_model = self.model_id
+        self.manifest.collection_id = str(self._collection.id)
         try:
             self.manifest.save(self.manifest_path)
         except OSError as error:
@@ -418,31 +535,29 @@ class PassageStore:
                 "folder read-only or full?"
             ) from None
 
-    def rebuild_keyword_index(self) -> None:
-        """Rebuild BM25 over every stored passage (seconds even for 100k passages).
+    def rebuild_keyword_index(self, changed: Iterable[str] | None = None) -> None:
+        """Bring BM25 up to date with the stored passages.
 
-        Built beside the current one and swapped in: searches meanwhile use the previous index.
-        Only the passage ids are kept beside the BM25 matrix, not the passages (llama-index's
-        BM25Retriever kept a copy of every node: 1.8 KB a passage, 450 MB at 250,000).
+        With `changed` (the articles added, updated or removed since the index was last brought
+        up to date), only those articles' passages are read and tokenized (index/keywords.py);
+        without it, or when the saved index cannot be updated, every passage is. Built beside
+        the current index and swapped in: searches meanwhile use the previous one. Only passage
+        ids are kept beside the BM25 matrix, not the passages (llama-index's BM25Retriever kept
+        a copy of every node: 1.8 KB a passage, 450 MB at 250,000).
         """
-        import bm25s
-
-        passage_ids, texts, days, outlets = self._keyword_texts()
-        index = None
+        current = self._keyword_index() if changed is not None else None
+        gone = set(changed) if changed is not None and can_update(current, self.keyword_dir) else None
+        try:
+            index, tf, lengths = updated_index(self.keyword_dir, current, gone,
+                                               self._keyword_rows(None if gone is None else sorted(gone)))
+        except (OSError, ValueError) as error:  # files of an index cut short: build it whole
+            log.warning("keyword index not updated (%s): building it again", error)
+            index, tf, lengths = updated_index(self.keyword_dir, None, None, self._keyword_rows(None))
         staging = self.keyword_dir.with_name("keyword.tmp")
         shutil.rmtree(staging, ignore_errors=True)
-        if passage_ids:
-            tokens = bm25s.tokenize(texts, stopwords="english", stemmer=_stemmer(),
-                                    token_pattern=TOKEN_PATTERN, show_progress=False)
-            del texts
-            model = bm25s.BM25()
-            model.index(tokens, show_progress=False)
-            index = KeywordIndex.with_fields(model, passage_ids, days, outlets)
+        if index is not None:
             try:
-                model.save(str(staging))
-                (staging / KEYWORD_IDS_FILE).write_text(json.dumps(passage_ids), encoding="utf-8")
-                (staging / KEYWORD_FIELDS_FILE).write_text(
-                    json.dumps({"days": days, "outlets": outlets}, ensure_ascii=False), encoding="utf-8")
+                save_index(index, tf, lengths, staging)  # type: ignore[arg-type]
             except OSError as error:
                 raise StoreError(
                     f"Cannot write the keyword index in {self.data_dir} ({error.strerror or error}): "
@@ -456,25 +571,26 @@ class PassageStore:
         self.manifest.keyword_index_stale = False
         self.save_manifest()
 
-    def _keyword_texts(self) -> tuple[list[str], list[str], list[int], list[str]]:
-        """Every passage's id, the text BM25 indexes (an article's first passage with its title),
-        its publication day (0: none) and its outlet ("": none)."""
-        passage_ids: list[str] = []
-        texts: list[str] = []
-        days: list[int] = []
-        outlets: list[str] = []
-        page = 5000
-        offset = 0
-        while True:
-            batch = self._collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+    def _keyword_rows(self, sources: list[str] | None) -> KeywordRows:
+        """The passages of these articles (None: of every article) as the keyword index reads
+        them."""
+        rows = KeywordRows()
+        if sources is None:
+            offset, page = 0, 5000
+            while True:
+                batch = self._collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+                for passage_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
+                    rows.add(passage_id, text, meta)
+                if len(batch["ids"]) < page:
+                    return rows
+                offset += page
+        for first in range(0, len(sources), 500):
+            group = sources[first : first + 500]
+            where = {"source": group[0]} if len(group) == 1 else {"source": {"$in": group}}
+            batch = self._collection.get(where=where, include=["documents", "metadatas"])  # type: ignore[arg-type]
             for passage_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
-                passage_ids.append(passage_id)
-                texts.append(f"{meta.get('title', '')}\n{text}" if meta["ordinal"] == 0 else text)
-                days.append(int(meta.get("published_day") or day_number(meta.get("published"))))
-                outlets.append(str(meta.get("outlet") or ""))
-            if len(batch["ids"]) < page:
-                return passage_ids, texts, days, outlets
-            offset += page
+                rows.add(passage_id, text, meta)
+        return rows
 
     # ----- reading -------------------------------------------------------------------------
     def count(self) -> int:
@@ -576,13 +692,10 @@ class PassageStore:
         index = self._keyword_index()
         if index is None:
             return []
-        import bm25s
-
         mask = index.mask(only) if only else None
         if mask is not None and not mask.any():
             return []
-        tokens = bm25s.tokenize(query, stemmer=_stemmer(), token_pattern=TOKEN_PATTERN,
-                                show_progress=False)
+        tokens = query_tokens(query)
         with self._keyword_lock:
             # bm25s refuses a k larger than the corpus (a folder of one short article).
             found, scores = index.model.retrieve(tokens, k=min(k, len(index.passage_ids)),
@@ -617,57 +730,10 @@ class PassageStore:
 
     def _keyword_index(self) -> KeywordIndex | None:
         if self._keyword is None and (self.keyword_dir / KEYWORD_IDS_FILE).exists():
-            import bm25s
-
             with self._keyword_lock:
                 if self._keyword is None:
-                    ids = json.loads((self.keyword_dir / KEYWORD_IDS_FILE).read_text(encoding="utf-8"))
-                    fields_file = self.keyword_dir / KEYWORD_FIELDS_FILE
-                    stored = (json.loads(fields_file.read_text(encoding="utf-8"))
-                              if fields_file.exists() else {})
-                    model = bm25s.BM25.load(str(self.keyword_dir), load_corpus=False)
-                    self._keyword = KeywordIndex.with_fields(
-                        model, ids, stored.get("days", [0] * len(ids)), stored.get("outlets", [""] * len(ids)))
+                    self._keyword = KeywordIndex.load(self.keyword_dir)
         return self._keyword
-
-
-@dataclass
-class KeywordIndex:
-    """BM25 over the stored passages: row i of the model is passage `passage_ids[i]`, published
-    on day `days[i]` (0: undated) by outlet `outlet_names[outlet_codes[i]]`."""
-
-    model: object  # bm25s.BM25
-    passage_ids: list[str]
-    days: np.ndarray
-    outlet_codes: np.ndarray
-    outlet_names: list[str]
-
-    @classmethod
-    def with_fields(cls, model: object, passage_ids: list[str], days: list[int],
-                    outlets: list[str]) -> KeywordIndex:
-        names = sorted(set(outlets))
-        code = {name: i for i, name in enumerate(names)}
-        return cls(model, passage_ids, np.asarray(days, dtype=np.int64),
-                   np.asarray([code[o] for o in outlets], dtype=np.int32), names)
-
-    def mask(self, only: PassageFilter) -> np.ndarray:
-        """1.0 for each row `only` allows, 0.0 for the others (bm25s's weight_mask)."""
-        keep = np.ones(len(self.passage_ids), dtype=bool)
-        if only.since or only.until:
-            keep &= self.days >= (day_number(only.since) if only.since else 1)
-        if only.until:
-            keep &= self.days <= day_number(only.until)
-        if only.outlets:
-            wanted = [i for i, name in enumerate(self.outlet_names) if name in only.outlets]
-            keep &= np.isin(self.outlet_codes, wanted)
-        return keep.astype(np.float32)
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer  # PyStemmer, installed with bm25s
-
-    return Stemmer.Stemmer("english")
 
 
 def _metadata(row: StoredPassage) -> dict[str, str | int]:
@@ -683,6 +749,49 @@ def _metadata(row: StoredPassage) -> dict[str, str | int]:
         "published": row.published or "",
         "published_day": day_number(row.published),
     }
+
+
+def _record_metadata(record: ArticleRecord) -> dict[str, str | int]:
+    # What another newsdesk needs to adopt the article (ArticleRecord, less this host's path).
+    return {
+        "content_hash": record.content_hash,
+        "metadata_hash": record.metadata_hash,
+        "metadata_version": record.metadata_version,
+        "title": record.title,
+        "outlet": record.outlet or "",
+        "published": record.published or "",
+        "size": record.size,
+        "passages": record.passages,
+        "fields_from": json.dumps(record.fields_from, ensure_ascii=False),
+    }
+
+
+def _record_from_metadata(source: str, meta: dict) -> ArticleRecord:
+    return ArticleRecord(
+        source=source,
+        path="",
+        content_hash=str(meta["content_hash"]),
+        title=str(meta.get("title", "")),
+        outlet=meta.get("outlet") or None,
+        published=meta.get("published") or None,
+        size=int(meta.get("size") or 0),
+        passages=int(meta.get("passages") or 0),
+        metadata_hash=str(meta.get("metadata_hash") or ""),
+        metadata_version=int(meta.get("metadata_version") or 0),
+        fields_from=json.loads(str(meta.get("fields_from") or "{}")),
+        adopted=True,
+    )
+
+
+def _pages(collection, include: str, page: int = 5000) -> Iterator[tuple[list[str], list]]:
+    """(ids, their `include`: "metadatas", ...) of every row of a collection, a page at a time."""
+    offset = 0
+    while True:
+        batch = collection.get(include=[include], limit=page, offset=offset)
+        yield batch["ids"], batch[include]
+        if len(batch["ids"]) < page:
+            return
+        offset += page
 
 
 def _stored(passage_id: str, text: str, meta: dict, score: float) -> StoredPassage:

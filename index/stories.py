@@ -201,7 +201,7 @@ def update_stories(store, changed: Iterable[str] = ()) -> Stories:
             if len(passage_vectors):
                 missing[source] = signature(passage_vectors)
     if missing:
-        store.add_article_vectors(missing)
+        store.add_article_vectors(missing, known)
         vectors.update(missing)
     for source in pending:
         stories.links.setdefault(source, {})

@@ -200,3 +200,101 @@ def test_the_store_counts_once_until_it_writes_and_then_counts_again(settings, a
     fewer = store.count()
     assert asked == [1] and 0 < fewer < total
     assert fewer == PassageStore(settings).count()
+
+
+def test_a_renamed_collection_is_indexed_afresh_and_the_first_one_adopted_back(settings, make_settings):
+    build_index(settings)
+    renamed = make_settings(chroma_collection="renamed")  # the same data folder
+    assert sorted(build_index(renamed).added) == [SEED_A, SEED_B]
+    back = build_index(settings)  # its collection is still there, with the articles' records
+    assert (back.added, back.removed, back.unchanged, back.passages_embedded) == ([], [], 2, 0)
+    assert [pid for pid, _ in PassageStore(settings).keyword_search("Khalil Al-Hayya", 5)] == [f"{SEED_A}#7"]
+
+
+HARBOUR = ("Harbour reopens after storm\n\nThe harbour of Port Elin reopened on Monday, officials "
+           "said. Ships had waited for nine days. Fishermen said the storm destroyed 40 boats.\n")
+KEYWORD_QUERIES = ("Khalil Al-Hayya", "Tahir Andrabi spokesperson", "harbour storm boats",
+                   "Gaza stabilization force Pakistan", "ceasefire", "the of and", "zzzz unknown")
+
+
+def _keyword_state(store: PassageStore):
+    files = {path.name: path.read_bytes() for path in sorted(store.keyword_dir.iterdir())
+             if path.name != "stamp.txt"}  # new at every save
+    searches = {query: store.keyword_search(query, 50) for query in KEYWORD_QUERIES}
+    return files, searches, store.word_rarity({"harbour", "gaza", "pakistan", "storm"})
+
+
+def test_keyword_index_updated_article_by_article_equals_a_full_rebuild(settings, articles_dir):
+    (articles_dir / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    store = PassageStore(settings)
+    build_index(settings, store)
+    read = []
+    rows_of = store._keyword_rows
+    store._keyword_rows = lambda sources: read.append(sources) or rows_of(sources)
+    changes = [
+        ("added", lambda: (articles_dir / "ferry.txt").write_text(
+            "Ferry service resumes. The ferry to Port Elin sails again after the storm.\n", encoding="utf-8")),
+        ("updated", lambda: (articles_dir / SEED_A).write_text(
+            (articles_dir / SEED_A).read_text(encoding="utf-8") + "\nThe harbour storm closed Gaza's port.\n",
+            encoding="utf-8")),
+        ("removed", lambda: (articles_dir / "harbour.txt").unlink()),
+    ]
+    for kind, change in changes:
+        change()
+        read.clear()
+        report = build_index(settings, store)
+        touched = getattr(report, kind)
+        assert len(touched) == 1 and read == [touched]  # only that article's passages were read
+        updated = _keyword_state(store)
+        store.rebuild_keyword_index()  # every passage, read and tokenized afresh
+        assert read[-1] is None
+        rebuilt = _keyword_state(store)
+        assert updated[1] == rebuilt[1] and updated[2] == rebuilt[2], kind  # ids and scores
+        assert updated[0] == rebuilt[0], kind  # the very same files
+    found = {pid.rpartition("#")[0] for pid, _ in store.keyword_search("harbour storm ferry boats", 50)}
+    assert {"ferry.txt", SEED_A} <= found and "harbour.txt" not in found
+
+
+def test_keyword_scores_are_those_bm25s_computes(settings, articles_dir):
+    import bm25s
+    import numpy as np
+
+    from index.keywords import TOKEN_PATTERN, _stemmer
+
+    (articles_dir / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    store = PassageStore(settings)
+    build_index(settings, store)
+    index = store._keyword_index()
+    rows = store._keyword_rows(None)
+    text_of = dict(zip(rows.passage_ids, rows.texts))
+    reference = bm25s.BM25()
+    reference.index(bm25s.tokenize([text_of[pid] for pid in index.passage_ids], stopwords="english",
+                                   stemmer=_stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False),
+                    show_progress=False)
+    ours, theirs = index.model, reference
+    assert ours.scores["num_docs"] == theirs.scores["num_docs"] == len(index.passage_ids)
+    assert set(ours.vocab_dict) == set(theirs.vocab_dict)
+    for token, column in theirs.vocab_dict.items():
+        if not token:
+            continue
+        mine = ours.vocab_dict[token]
+        span = slice(ours.scores["indptr"][mine], ours.scores["indptr"][mine + 1])
+        their_span = slice(theirs.scores["indptr"][column], theirs.scores["indptr"][column + 1])
+        assert np.array_equal(ours.scores["indices"][span], theirs.scores["indices"][their_span]), token
+        assert ours.scores["data"][span].tobytes() == theirs.scores["data"][their_span].tobytes(), token
+
+
+def test_a_keyword_index_another_process_replaced_is_built_whole(settings, articles_dir):
+    build_index(settings)
+    page = PassageStore(settings)  # a page, holding the index in memory
+    assert page.keyword_search("Khalil Al-Hayya", 5)
+    (articles_dir / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
+    build_index(settings)  # `newsdesk index` in another process: new files on disk
+    (articles_dir / "ferry.txt").write_text("The ferry to Port Elin sails again.\n", encoding="utf-8")
+    read = []
+    rows_of = page._keyword_rows
+    page._keyword_rows = lambda sources: read.append(sources) or rows_of(sources)
+    build_index(settings, page)
+    assert read == [None]  # not an update of what it held in memory
+    found = {pid.rpartition("#")[0] for pid, _ in page.keyword_search("harbour ferry Port Elin", 10)}
+    assert {"harbour.txt", "ferry.txt"} <= found
