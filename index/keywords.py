@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from itertools import chain
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ KEYWORD_STAMP_FILE = "stamp.txt"
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 # bm25s.BM25's defaults ("lucene" scoring), which the scores below reproduce.
 K1, B = 1.5, 0.75
+SCORE_SLICE = 1 << 20  # entries scored at a time
 
 
 @dataclass
@@ -102,16 +103,19 @@ class KeywordIndex:
 
 @dataclass
 class _Entries:
-    """The index as (token, row, term frequency) triples, with each row's token count."""
+    """The index as (token, row, term frequency) triples, with each row's token count. The
+    steps below replace its arrays one by one, so that no two versions of all of them are held."""
 
-    tokens: list[str]  # the vocabulary, sorted
-    token: np.ndarray  # int64, per entry
-    row: np.ndarray  # int64, per entry
+    tokens: list[str]  # the vocabulary
+    token: np.ndarray  # int32, per entry
+    row: np.ndarray  # int32, per entry
     tf: np.ndarray  # int32, per entry
     lengths: np.ndarray  # int64, per row
     passage_ids: list[str]
     days: list[int]
     outlets: list[str]
+    # How many entries, from the first, are in the model's column-major order (kept ones are).
+    sorted_entries: int = 0
 
 
 def updated_index(folder: Path, current: KeywordIndex | None, gone: set[str] | None,
@@ -119,14 +123,18 @@ def updated_index(folder: Path, current: KeywordIndex | None, gone: set[str] | N
     """The index once the passages of articles `gone` are dropped from `current` (saved in
     `folder`) and `rows` added; `gone=None` starts from nothing. Returns the index (None: no
     passages) and the term frequencies and row lengths to save with it."""
-    entries = _kept_entries(folder, current, gone) if gone is not None and current is not None else None
-    entries = _with_rows(entries, rows)
+    if gone is not None and current is not None:
+        entries = _kept_entries(folder, current, gone)
+    else:
+        entries = _Entries([], np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int32),
+                           np.zeros(0, np.int64), [], [], [])
+    _add_rows(entries, rows)
     if not entries.passage_ids:
         return None, None, None
-    entries = _in_canonical_order(entries)
-    model, tf = _bm25(entries)
+    _put_in_canonical_order(entries)
+    model = _bm25(entries)
     return (KeywordIndex.with_fields(model, entries.passage_ids, entries.days, entries.outlets),
-            tf, entries.lengths.astype(np.int32))
+            entries.tf, entries.lengths.astype(np.int32))
 
 
 def save_index(index: KeywordIndex, tf: np.ndarray, lengths: np.ndarray, folder: Path) -> None:
@@ -168,41 +176,43 @@ def _kept_entries(folder: Path, current: KeywordIndex, gone: set[str]) -> _Entri
             tokens[column] = token
     kept_rows = np.fromiter((source_of(passage_id) not in gone for passage_id in current.passage_ids),
                             dtype=bool, count=len(current.passage_ids))
-    new_row = np.cumsum(kept_rows) - 1
-    token = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
-    row = np.asarray(scores["indices"], dtype=np.int64)
-    tf = np.load(folder / KEYWORD_TF_FILE)
     lengths = np.load(folder / KEYWORD_LENGTHS_FILE).astype(np.int64)
-    if len(tf) != len(row) or len(lengths) != len(current.passage_ids):
+    row = np.asarray(scores["indices"], dtype=np.int32)
+    if len(lengths) != len(current.passage_ids):
         raise ValueError("the keyword index's files do not match each other")
+    # One array at a time, each replacing its unfiltered version: 4.6 million entries at 10,000
+    # articles, 18 MB an array.
     kept = kept_rows[row]
-    outlets = current.outlet_names
-    return _Entries(
-        tokens=tokens, token=token[kept], row=new_row[row[kept]], tf=tf[kept],
-        lengths=lengths[kept_rows],
+    entries = _Entries(
+        tokens=tokens,
+        token=np.repeat(np.arange(len(tokens), dtype=np.int32), np.diff(indptr))[kept],
+        row=(np.cumsum(kept_rows) - 1).astype(np.int32)[row[kept]],
+        tf=np.zeros(0, np.int32), lengths=lengths[kept_rows],
         passage_ids=[p for p, keep in zip(current.passage_ids, kept_rows.tolist()) if keep],
         days=current.days[kept_rows].tolist(),
-        outlets=[outlets[code] for code in current.outlet_codes[kept_rows].tolist()],
+        outlets=[current.outlet_names[code] for code in current.outlet_codes[kept_rows].tolist()],
+        sorted_entries=int(kept.sum()),
     )
+    tf = np.load(folder / KEYWORD_TF_FILE)
+    if len(tf) != len(row):
+        raise ValueError("the keyword index's files do not match each other")
+    entries.tf = np.asarray(tf[kept], dtype=np.int32)
+    return entries
 
 
-def _with_rows(entries: _Entries | None, rows: KeywordRows) -> _Entries:
-    """`entries` with `rows` tokenized and appended (new words join the vocabulary)."""
+def _add_rows(entries: _Entries, rows: KeywordRows) -> None:
+    """Tokenize `rows` and append them (new words join the vocabulary)."""
     import bm25s
 
-    if entries is None:
-        entries = _Entries([], np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32),
-                           np.zeros(0, np.int64), [], [], [])
     if not rows.passage_ids:
-        return entries
+        return
     tokenized = bm25s.tokenize(rows.texts, stopwords="english", stemmer=_stemmer(),
                                token_pattern=TOKEN_PATTERN, show_progress=False)
-    tokens = list(entries.tokens)
-    position = {token: i for i, token in enumerate(tokens)}
+    position = {token: i for i, token in enumerate(entries.tokens)}
     for token in tokenized.vocab:
         if token not in position:
-            position[token] = len(tokens)
-            tokens.append(token)
+            position[token] = len(entries.tokens)
+            entries.tokens.append(token)
     global_id = np.zeros(len(tokenized.vocab), dtype=np.int64)
     for token, local_id in tokenized.vocab.items():
         global_id[local_id] = position[token]
@@ -210,50 +220,47 @@ def _with_rows(entries: _Entries | None, rows: KeywordRows) -> _Entries:
     flat = np.fromiter(chain.from_iterable(tokenized.ids), dtype=np.int64, count=int(lengths.sum()))
     del tokenized
     # One entry per (passage, word), with how often the word occurs in the passage.
-    row = np.repeat(np.arange(len(entries.passage_ids), len(entries.passage_ids) + len(lengths)), lengths)
-    width = max(len(tokens), 1)
+    first = len(entries.passage_ids)
+    row = np.repeat(np.arange(first, first + len(lengths), dtype=np.int64), lengths)
+    width = max(len(entries.tokens), 1)
     pairs, tf = np.unique(row * width + global_id[flat], return_counts=True)
-    return _Entries(
-        tokens=tokens,
-        token=np.concatenate([entries.token, pairs % width]),
-        row=np.concatenate([entries.row, pairs // width]),
-        tf=np.concatenate([entries.tf, tf.astype(np.int32)]),
-        lengths=np.concatenate([entries.lengths, lengths]),
-        passage_ids=entries.passage_ids + rows.passage_ids,
-        days=entries.days + rows.days,
-        outlets=entries.outlets + rows.outlets,
-    )
+    del row, flat
+    entries.token = np.concatenate([entries.token, (pairs % width).astype(np.int32)])
+    entries.row = np.concatenate([entries.row, (pairs // width).astype(np.int32)])
+    entries.tf = np.concatenate([entries.tf, tf.astype(np.int32)])
+    entries.lengths = np.concatenate([entries.lengths, lengths])
+    entries.passage_ids = entries.passage_ids + rows.passage_ids
+    entries.days = entries.days + rows.days
+    entries.outlets = entries.outlets + rows.outlets
 
 
-def _in_canonical_order(entries: _Entries) -> _Entries:
+def _put_in_canonical_order(entries: _Entries) -> None:
     """Rows in passage id order, the vocabulary sorted and limited to the words some row has."""
     order = sorted(range(len(entries.passage_ids)), key=entries.passage_ids.__getitem__)
-    row_rank = _ranks(order)
     used = np.flatnonzero(np.bincount(entries.token, minlength=len(entries.tokens)))
     words = [entries.tokens[i] for i in used.tolist()]
     word_order = sorted(range(len(words)), key=words.__getitem__)
-    token_rank = np.full(len(entries.tokens), -1, dtype=np.int64)
+    token_rank = np.full(len(entries.tokens), -1, dtype=np.int32)
     token_rank[used] = _ranks(word_order)
-    return _Entries(
-        tokens=[words[i] for i in word_order],
-        token=token_rank[entries.token], row=row_rank[entries.row], tf=entries.tf,
-        lengths=entries.lengths[order],
-        passage_ids=[entries.passage_ids[i] for i in order],
-        days=[entries.days[i] for i in order],
-        outlets=[entries.outlets[i] for i in order],
-    )
+    entries.tokens = [words[i] for i in word_order]
+    entries.token = token_rank[entries.token]
+    entries.row = _ranks(order)[entries.row]
+    entries.lengths = entries.lengths[order]
+    entries.passage_ids = [entries.passage_ids[i] for i in order]
+    entries.days = [entries.days[i] for i in order]
+    entries.outlets = [entries.outlets[i] for i in order]
 
 
 def _ranks(order: list[int]) -> np.ndarray:
     """rank[i] = where item i goes, given the items in their new `order`."""
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int64)
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int32)
     return rank
 
 
 def _bm25(entries: _Entries):
-    """The bm25s model `BM25().index()` builds from these passages' tokens, and the term
-    frequency of each of its matrix entries.
+    """The bm25s model `BM25().index()` builds from these passages' tokens; leaves the entries
+    in the model's (column-major) order.
 
     The same operations on the same types as bm25s.scoring (lucene idf, Robertson tf part,
     float32 scores), vectorised over all entries instead of looped per passage; the test
@@ -261,30 +268,71 @@ def _bm25(entries: _Entries):
     """
     import bm25s
 
+    _sort_by_column(entries)
     n_docs, n_vocab = len(entries.lengths), len(entries.tokens)
-    average_length = entries.lengths.mean()
     frequency = np.bincount(entries.token, minlength=n_vocab)
     idf = np.zeros(n_vocab, dtype=np.float32)
     for df in np.unique(frequency).tolist():
         if df:
             idf[frequency == df] = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-    # Per passage: k1 * ((1 - b) + b * length / average), as bm25s computes it for one passage.
-    length_part = K1 * ((1 - B) + B * entries.lengths.astype(np.float64) / average_length)
-    tf = entries.tf.astype(np.float32).astype(np.float64)
-    scores = (idf[entries.token].astype(np.float64) * (tf / (length_part[entries.row] + tf))).astype(np.float32)
-    # Column-major (CSC) order, rows ascending within a column: bm25s's _np_csc. Kept entries
-    # are in that order already (renumbering keeps it), new ones follow: a stable sort merges.
-    order = np.argsort((entries.token << 32) | entries.row, kind="stable")
+    # tf / (k1 * ((1 - b) + b * length / average) + tf) * idf, in float64 as bm25s computes it
+    # for one passage (its float32 term frequencies are exact integers), then rounded to float32;
+    # a slice at a time, to hold float64 copies of a slice only.
+    length_part = K1 * ((1 - B) + B * entries.lengths.astype(np.float64) / entries.lengths.mean())
+    data = np.empty(len(entries.token), dtype=np.float32)
+    for start in range(0, len(data), SCORE_SLICE):
+        part = slice(start, start + SCORE_SLICE)
+        tf = entries.tf[part].astype(np.float64)
+        scores = length_part[entries.row[part]]
+        scores += tf
+        np.divide(tf, scores, out=scores)
+        scores *= idf[entries.token[part]]
+        data[part] = scores
     indptr = np.zeros(n_vocab + 1, dtype=np.int64)
-    np.cumsum(np.bincount(entries.token, minlength=n_vocab), out=indptr[1:])
+    np.cumsum(frequency, out=indptr[1:])
     model = bm25s.BM25()
-    model.scores = {"data": scores[order], "indices": entries.row[order].astype(np.int32),
+    model.scores = {"data": data, "indices": entries.row,
                     "indptr": indptr, "num_docs": n_docs}
     model.vocab_dict = {token: i for i, token in enumerate(entries.tokens)}
     model.vocab_dict[""] = n_vocab  # as BM25.index adds it, for queries without a known word
     model.unique_token_ids_set = set(model.vocab_dict.values())
     model.nonoccurrence_array = None
-    return model, entries.tf[order].astype(np.int32)
+    return model
+
+
+def _sort_by_column(entries: _Entries) -> None:
+    """Entries in bm25s's column-major order (_np_csc): by word, then by row.
+
+    After a small update the kept entries, first, are in that order already (renumbering
+    keeps it) and the few new ones are merged in; otherwise all are sorted.
+    """
+    kept = entries.sorted_entries
+    new = len(entries.token) - kept
+    if kept and new * 20 < kept and _in_column_order(entries.token[:kept], entries.row[:kept]):
+        if new:  # (none when articles were only removed)
+            token, row = entries.token[kept:], entries.row[kept:]
+            order = np.lexsort((row, token))
+            token, row, tf = token[order], row[order], entries.tf[kept:][order]
+            first = np.searchsorted(entries.token[:kept], token, side="left")
+            last = np.searchsorted(entries.token[:kept], token, side="right")
+            at = np.asarray([a + np.searchsorted(entries.row[a:b], r) for a, b, r in
+                             zip(first.tolist(), last.tolist(), row.tolist())], dtype=np.int64)
+            entries.token = np.insert(entries.token[:kept], at, token)
+            entries.row = np.insert(entries.row[:kept], at, row)
+            entries.tf = np.insert(entries.tf[:kept], at, tf)
+    else:  # stable: quick on long runs already in order
+        order = np.argsort((entries.token.astype(np.int64) << 32) | entries.row, kind="stable")
+        entries.token = entries.token[order]
+        entries.row = entries.row[order]
+        entries.tf = entries.tf[order]
+    entries.sorted_entries = len(entries.token)
+
+
+def _in_column_order(token: np.ndarray, row: np.ndarray) -> bool:
+    if len(token) < 2:
+        return True
+    rising = token[1:] > token[:-1]
+    return bool(np.all(rising | ((token[1:] == token[:-1]) & (row[1:] > row[:-1]))))
 
 
 @lru_cache(maxsize=1)
