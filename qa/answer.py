@@ -35,6 +35,7 @@ from qa.citations import (
     question_words,
     split_claims,
     support,
+    unknown_names,
 )
 from qa.disagreements import find_disagreements, quantities
 from qa.filters import DateLike, FilterError, article_filter
@@ -402,11 +403,17 @@ class AnswerEngine:
                 if (scores[best] >= MIN_CLAIM_SIMILARITY
                         and numbers(claim) - numbers(question) <= numbers(passages[best].text)):
                     attached[row] = (claim, [best])
-        if not any(kept for _, kept in attached) or not _gives_what_was_asked(question, attached):
+        if not any(kept for _, kept in attached):
             answer.abstained = True
             answer.text = NOT_IN_ARTICLES
             answer.notice = ("The model's reply could not be tied to any passage of the "
                              f"articles, so it is not shown: “{_shorten(reply, 160)}”")
+            return answer
+        if not _gives_what_was_asked(question, attached):
+            answer.abstained = True
+            answer.text = NOT_IN_ARTICLES
+            answer.notice = ("The model's reply does not give what the question asks for (a "
+                             f"date, a time or a count), so it is not shown: “{_shorten(reply, 160)}”")
             return answer
         if not self._counts_what_was_asked(question, attached, passages):
             answer.abstained = True
@@ -552,16 +559,24 @@ class AnswerEngine:
     def _unmentioned(
         self, asked: str, standalone: str, evidence: list[StoredPassage]
     ) -> list[str] | None:
-        """The question's words the evidence lacks, when it lacks too much of what was asked.
+        """The question's words the evidence lacks, when it lacks too much of what was asked, or
+        any name or figure of it that the evidence's articles never give.
 
         A follow-up is judged by its rewrite or by its own words, whichever the evidence covers
         better: a rewrite that failed may carry words of an earlier question.
         """
         texts = [p.text for p in evidence]
+        spans = self.store.stored_spans(sorted({p.source for p in evidence}))
+        articles = texts + [" ".join(text for *_, text in found) for found in spans.values()]
         best: tuple[float, list[str]] | None = None
         for question in dict.fromkeys((standalone, asked)):
-            rarity = self.store.word_rarity(set(question_words(question)))
-            found = question_coverage(question, texts, rarity, self._said_otherwise)
+            unknown = unknown_names(question, articles)
+            if unknown:
+                # A name or figure its articles never give: about something they do not report.
+                found = (0.0, unknown)
+            else:
+                rarity = self.store.word_rarity(set(question_words(question)))
+                found = question_coverage(question, texts, rarity, self._said_otherwise)
             if best is None or found[0] > best[0]:
                 best = found
         assert best is not None
@@ -619,13 +634,16 @@ _HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:\S+\s+){0,2}\S+)", re.IGNOREC
 _MONTH = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
 _WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+# A year or a decade of the last thousand years ("1066", "the 1050s"), or an older one after a
+# word that makes it one ("in 911"): history is news too.
+_YEAR = r"\b(?:1\d|20)\d\d(?:'?s)?\b|\b(?:in|since|by|until|from|around|circa)\s+\d{3,4}(?:'?s)?\b"
 # A calendar date: a month, a weekday, a year, or digits like 19/12/2025.
-_DATE = re.compile(rf"\b(?:{_MONTH})\b\.?|\b{_WEEKDAY}\b|\b(?:1[89]|20)\d\d\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b",
+_DATE = re.compile(rf"\b(?:{_MONTH})\b\.?|\b{_WEEKDAY}\b|{_YEAR}|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b",
                    re.IGNORECASE)
 # Any time: a date, or words like "next month", "yesterday", "two weeks ago".
 _TIME = re.compile(rf"{_DATE.pattern}|\b(?:today|yesterday|tomorrow|tonight|ago|recently|soon|"
                    r"(?:this|next|last|past|coming|previous)\s+(?:week|month|year|weekend|day|spring|summer|autumn|fall|winter)"
-                   r"|weeks?|months?|years?|days?|hours?|morning|evening|night|noon|midnight|decade|century|"
+                   r"|weeks?|months?|years?|days?|hours?|morning|evening|night|noon|midnight|decades?|centur(?:y|ies)|"
                    r"spring|summer|autumn|winter|earlier|later)\b", re.IGNORECASE)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:date|day|year|month)\b", re.IGNORECASE)
 _ASKS_TIME = re.compile(r"^\s*(?:and\s+)?when\b|\bat what time\b|\bhow long ago\b", re.IGNORECASE)

@@ -77,6 +77,8 @@ def split_claims(reply: str) -> list[Claim]:
     """The reply's sentences with the markers each carries (markers stripped from the text)."""
     # A marker placed after the full stop ("... Washington. [1]") belongs to that sentence.
     reply = re.sub(r"([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)", r" \2\1 ", reply.strip())
+    # Small models' tokenizers split a figure after its comma: "30, 000" is 30,000.
+    reply = re.sub(r"(?<![\d,])(\d{1,3}), (\d{3})(?![\d,])", r"\1,\2", reply)
     claims = []
     for start, end in sentence_spans(reply):
         for piece in _clauses(reply[start:end]):
@@ -193,7 +195,8 @@ def question_coverage(
         if head not in present:
             present -= leading
     weight = {stem: max(rarity.get(stem, 1.0), 0.1) * (2 if stem in names else 1) for stem in asked}
-    missing = {stem: word for stem, word in asked.items() if stem not in present}
+    missing = {stem: word for stem, word in asked.items()
+               if stem not in present and not (stem in names and _named_otherwise(word, evidence))}
     common = [word for stem, word in missing.items() if stem not in names]
     if related and common and evidence:
         evidence_words = sorted({w for text in evidence for w in re.findall(r"[a-z]{3,}", normalise(text))
@@ -202,6 +205,56 @@ def question_coverage(
         missing = {stem: word for stem, word in missing.items() if word not in said_otherwise}
     covered = sum(weight[stem] for stem in asked if stem not in missing)
     return covered / sum(weight.values()), list(missing.values())
+
+
+def unknown_names(question: str, articles: list[str]) -> list[str]:
+    """The names and figures of the question that the articles never mention, in any sentence.
+
+    A question about "the Turks" or "the 11th century" answered from an article that names
+    neither is about something that article does not report, however many of the question's
+    other words its sentence shares ("Who attacked Dyrrachium in the 11th century?" read beside
+    "...a third attack in 1185"). A name may be given as its people's adjective ("Israel",
+    "Israeli forces") or its initials ("UN", "the United Nations").
+    """
+    shouted = question.isupper()  # every word capitalised: none is known to be a name
+    asked = {stem: word for stem, word in question_words(question).items()
+             if (word[:1].isupper() and not shouted) or any(ch.isdigit() for ch in word)}
+    if not asked:
+        return []
+    said = set().union(*(content_words(text) for text in articles))
+    return [word for stem, word in asked.items() if stem not in said and not _named_otherwise(word, articles)]
+
+
+def _named_otherwise(name: str, texts: list[str]) -> bool:
+    """Whether the texts give `name` in another form: its people's adjective ("Israeli" for
+    "Israel"), its initials spelled out ("United Nations" for "UN"), a month abbreviated."""
+    lower = normalise(name).removesuffix("s")
+    # Unstemmed: the stemmer cuts "Israeli" to "isra" and "Japanese" to "japanes".
+    if any(_same_people(lower, word) for text in texts
+           for word in re.findall(rf"\b{re.escape(lower[:4])}[a-z]*", normalise(text))):
+        return True
+    if lower in _MONTHS and any(re.search(rf"\b{lower[:3]}\b", normalise(text)) for text in texts):
+        return True  # "Dec. 19" for "December 19"
+    return name.isupper() and len(name) > 1 and any(_initials(name).search(text) for text in texts)
+
+
+_MONTHS = frozenset("january february march april june july august september sept october "
+                    "november december".split())
+# What a place's name gains as its people's adjective: Israel-i, Turk-ish, Egypt-ian, Japan-ese.
+_PEOPLE_ENDINGS = ("i", "ish", "ese", "ian", "an", "n", "ic")
+
+
+def _same_people(a: str, b: str) -> bool:
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 4 and long.startswith(short) and long[len(short):] in _PEOPLE_ENDINGS
+
+
+def _initials(acronym: str) -> re.Pattern[str]:
+    """Words spelling out `acronym` ("UN": "United Nations", "U.N."; "ISF": "International
+    Stabilization Force"), small joining words allowed between them ("Bank of England")."""
+    spelled = r"[\w'-]*\s+(?:(?:of|for|the|and|on)\s+)?".join(acronym)
+    dotted = r"\.?".join(acronym)
+    return re.compile(rf"\b(?:{spelled}[\w'-]*|{dotted}\.?)(?![\w])")
 
 
 def _name_heads(question: str) -> list[tuple[set[str], str]]:
