@@ -27,6 +27,7 @@ from index.store import PassageFilter, PassageStore, StoredPassage, StoreError
 from qa.citations import (
     MIN_SUPPORT,
     Claim,
+    adds_to,
     attach_citations,
     contains_phrase,
     content_words,
@@ -412,8 +413,8 @@ class AnswerEngine:
         if not _gives_what_was_asked(question, attached):
             answer.abstained = True
             answer.text = NOT_IN_ARTICLES
-            answer.notice = ("The model's reply does not give what the question asks for (a "
-                             f"date, a time or a count), so it is not shown: “{_shorten(reply, 160)}”")
+            answer.notice = ("The model's reply does not give what the question asks for, so it "
+                             f"is not shown: “{_shorten(reply, 160)}”")
             return answer
         if not self._counts_what_was_asked(question, attached, passages):
             answer.abstained = True
@@ -645,6 +646,8 @@ _TIME = re.compile(rf"{_DATE.pattern}|\b(?:today|yesterday|tomorrow|tonight|ago|
                    r"(?:this|next|last|past|coming|previous)\s+(?:week|month|year|weekend|day|spring|summer|autumn|fall|winter)"
                    r"|weeks?|months?|years?|days?|hours?|morning|evening|night|noon|midnight|decades?|centur(?:y|ies)|"
                    r"spring|summer|autumn|winter|earlier|later)\b", re.IGNORECASE)
+_ASKS_YES_OR_NO = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:does|do|did|is|are|was|were|has|have|had|can|"
+                             r"could|will|would|should|may|might|must)\b", re.IGNORECASE)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:date|day|year|month)\b", re.IGNORECASE)
 _ASKS_TIME = re.compile(r"^\s*(?:and\s+)?when\b|\bat what time\b|\bhow long ago\b", re.IGNORECASE)
 
@@ -664,10 +667,12 @@ def _gives_what_was_asked(question: str, attached: list[tuple[str, list[int]]]) 
     """Whether the supported claims give the kind of answer the question asks for.
 
     "How many X" wants a quantity of X, "on what date" a date, "when" a time: a well-cited
-    restatement of a nearby sentence without one is not an answer.
+    restatement of a nearby sentence without one is not an answer. Nor is a claim that only
+    says the question back ("The Normans fell to the Normans"), unless yes or no was asked.
     """
-    holds = _asked_kind(question)
-    return holds is None or any(holds(claim) for claim, kept in attached if kept)
+    holds = _asked_kind(question) or (lambda claim: True)
+    says_more = (lambda claim: True) if _ASKS_YES_OR_NO.search(question) else (lambda claim: adds_to(question, claim))
+    return any(holds(claim) and says_more(claim) for claim, kept in attached if kept)
 
 
 def _asked_kind(question: str) -> Callable[[str], bool] | None:

@@ -225,6 +225,14 @@ def unknown_names(question: str, articles: list[str]) -> list[str]:
     return [word for stem, word in asked.items() if stem not in said and not _named_otherwise(word, articles)]
 
 
+def adds_to(question: str, claim: str) -> bool:
+    """Whether a claim says something its question did not: a word or figure beyond the
+    question's, other than a form of one of its names ("held in Qatar" for "which Qatari city")."""
+    asked = content_words(question)
+    return any(content_words(word) - asked and not _named_otherwise(word, [question])
+               for word in re.findall(r"[\w'’-]+(?:[.,]\d+)*", claim))
+
+
 def _named_otherwise(name: str, texts: list[str]) -> bool:
     """Whether the texts give `name` in another form: its people's adjective ("Israeli" for
     "Israel"), its initials spelled out ("United Nations" for "UN"), a month abbreviated."""

@@ -405,3 +405,12 @@ def test_history_has_years_and_figures_that_a_small_model_spells_apart(settings,
     answer = engine_with(settings, "30, 000 men [1].").ask("How many men were in Robert's army?")
     assert not answer.abstained and "30,000 men" in answer.text
     assert "30,000 men" in answer.citations[0].quote
+
+
+def test_a_reply_that_only_says_the_question_back_is_not_an_answer(settings):
+    # "Qatar" is only the question's "Qatari" again: the city that was asked for is not given.
+    answer = engine_with(settings, "Qatar hosted the conference [1].").ask("Which Qatari city hosted the conference?")
+    assert answer.abstained and "does not give what the question asks for" in answer.notice
+    # A yes-or-no question is answered by its own words and a "no".
+    answer = engine_with(settings, "No, Pakistan does not recognize Israel [1].").ask("Does Pakistan recognize Israel?")
+    assert not answer.abstained and "does not recognize Israel" in answer.citations[0].quote
