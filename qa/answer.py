@@ -670,9 +670,10 @@ def _gives_what_was_asked(question: str, attached: list[tuple[str, list[int]]]) 
     restatement of a nearby sentence without one is not an answer. Nor is a claim that only
     says the question back ("The Normans fell to the Normans"), unless yes or no was asked.
     """
-    holds = _asked_kind(question) or (lambda claim: True)
-    says_more = (lambda claim: True) if _ASKS_YES_OR_NO.search(question) else (lambda claim: adds_to(question, claim))
-    return any(holds(claim) and says_more(claim) for claim, kept in attached if kept)
+    holds = _asked_kind(question)
+    yes_or_no = bool(_ASKS_YES_OR_NO.search(question))
+    return any((holds is None or holds(claim)) and (yes_or_no or adds_to(question, claim))
+               for claim, kept in attached if kept)
 
 
 def _asked_kind(question: str) -> Callable[[str], bool] | None:
