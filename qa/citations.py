@@ -216,6 +216,8 @@ def unknown_names(question: str, articles: list[str]) -> list[str]:
     "...a third attack in 1185"). A name may be given as its people's adjective ("Israel",
     "Israeli forces") or its initials ("UN", "the United Nations").
     """
+    if not all(map(_reads_as_english, [question, *articles])):
+        return []  # a name is translated: "State Department" is "département d'État"
     shouted = question.isupper()  # every word capitalised: none is known to be a name
     asked = {stem: word for stem, word in question_words(question).items()
              if (word[:1].isupper() and not shouted) or any(ch.isdigit() for ch in word)}
@@ -223,6 +225,13 @@ def unknown_names(question: str, articles: list[str]) -> list[str]:
         return []
     said = set().union(*(content_words(text) for text in articles))
     return [word for stem, word in asked.items() if stem not in said and not _named_otherwise(word, articles)]
+
+
+def _reads_as_english(text: str) -> bool:
+    """Whether a text is English by its share of English function words (about 0.4 in English
+    prose and English questions, under 0.1 in French or Urdu)."""
+    words = re.findall(r"\w+", normalise(text))
+    return not words or sum(word in _STOPWORDS for word in words) / len(words) >= 0.15
 
 
 def adds_to(question: str, claim: str) -> bool:

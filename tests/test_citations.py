@@ -378,6 +378,9 @@ def test_a_name_or_figure_is_unknown_only_when_no_article_gives_it_in_any_form()
     assert unknown_names("Which EU body approved the plan in the 11th century?", articles) == ["EU", "11th"]
     assert unknown_names("Could Turkish troops join in 2027?", articles) == ["Turkish", "2027"]
     assert unknown_names("Who assimilated the Roman language?", ["the Gallo-Romance language"]) == ["Roman"]
+    # Another language names things its own way: "State Department" is "département d'État".
+    french = ["Selon des responsables américains, le département d'État a contacté plus de 70 pays."]
+    assert unknown_names("How many countries did the State Department contact?", french) == []
 
 
 def test_a_question_with_one_name_changed_is_not_answered_from_the_sentence_it_resembles(settings):
