@@ -313,8 +313,8 @@ class PassageStore:
     @staticmethod
     def _records_in(passages, articles) -> dict[str, ArticleRecord]:
         records: dict[str, ArticleRecord] = {}
-        for ids, metadatas in _pages(articles, "metadatas"):
-            for source, meta in zip(ids, metadatas):
+        for batch in _pages(articles, "metadatas"):
+            for source, meta in zip(batch["ids"], batch["metadatas"]):
                 if meta and "content_hash" in meta:
                     records[source] = _record_from_metadata(source, meta)
         if sum(record.passages for record in records.values()) == passages.count():
@@ -323,8 +323,8 @@ class PassageStore:
         # short): described from their passages, with no content hash, so that the next indexing
         # run compares them with its own copy of the article before it embeds anything.
         unrecorded: dict[str, ArticleRecord] = {}
-        for _, metadatas in _pages(passages, "metadatas"):
-            for meta in metadatas:
+        for batch in _pages(passages, "metadatas"):
+            for meta in batch["metadatas"]:
                 source = str(meta["source"])
                 if source in records:
                     continue
@@ -500,10 +500,7 @@ class PassageStore:
     def stored_spans(self, sources: list[str]) -> dict[str, list[tuple[int, int, int, str]]]:
         """(ordinal, start, end, text) of each stored passage of these articles, in order."""
         spans: dict[str, list[tuple[int, int, int, str]]] = {source: [] for source in sources}
-        for first in range(0, len(sources), 500):
-            group = sources[first : first + 500]
-            where = {"source": group[0]} if len(group) == 1 else {"source": {"$in": group}}
-            batch = self._collection.get(where=where, include=["metadatas", "documents"])  # type: ignore[arg-type]
+        for batch in _of_articles(self._collection, sources, "metadatas", "documents"):
             for meta, text in zip(batch["metadatas"], batch["documents"]):
                 spans[str(meta["source"])].append(
                     (int(meta["ordinal"]), int(meta["start"]), int(meta["end"]), text))
@@ -575,19 +572,10 @@ class PassageStore:
         """The passages of these articles (None: of every article) as the keyword index reads
         them."""
         rows = KeywordRows()
-        if sources is None:
-            offset, page = 0, 5000
-            while True:
-                batch = self._collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
-                for passage_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
-                    rows.add(passage_id, text, meta)
-                if len(batch["ids"]) < page:
-                    return rows
-                offset += page
-        for first in range(0, len(sources), 500):
-            group = sources[first : first + 500]
-            where = {"source": group[0]} if len(group) == 1 else {"source": {"$in": group}}
-            batch = self._collection.get(where=where, include=["documents", "metadatas"])  # type: ignore[arg-type]
+        include = ("documents", "metadatas")
+        batches = (_pages(self._collection, *include) if sources is None
+                   else _of_articles(self._collection, sources, *include))
+        for batch in batches:
             for passage_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 rows.add(passage_id, text, meta)
         return rows
@@ -642,14 +630,9 @@ class PassageStore:
     def article_passages(self, sources: list[str]) -> list[tuple[StoredPassage, list[float]]]:
         """Every passage of these articles with its vector, in article and passage order."""
         found: list[tuple[StoredPassage, list[float]]] = []
-        hidden = self._rewriting
-        for first in range(0, len(sources), 100):
-            group = [source for source in sources[first : first + 100] if source not in hidden]
-            if not group:
-                continue
-            where = {"source": group[0]} if len(group) == 1 else {"source": {"$in": group}}
-            batch = self._collection.get(where=where,  # type: ignore[arg-type]
-                                         include=["documents", "metadatas", "embeddings"])
+        shown = [source for source in sources if source not in self._rewriting]
+        # Groups of 100 articles: their vectors are most of what a read holds in memory.
+        for batch in _of_articles(self._collection, shown, "documents", "metadatas", "embeddings", group=100):
             for passage_id, text, meta, vector in zip(batch["ids"], batch["documents"],
                                                       batch["metadatas"], batch["embeddings"]):
                 found.append((_stored(passage_id, text, meta, 0.0), vector))
@@ -783,15 +766,23 @@ def _record_from_metadata(source: str, meta: dict) -> ArticleRecord:
     )
 
 
-def _pages(collection, include: str, page: int = 5000) -> Iterator[tuple[list[str], list]]:
-    """(ids, their `include`: "metadatas", ...) of every row of a collection, a page at a time."""
+def _pages(collection, *include: str, page: int = 5000) -> Iterator[dict]:
+    """Every row of a collection, with its ids and `include` ("metadatas", ...), a page at a time."""
     offset = 0
     while True:
-        batch = collection.get(include=[include], limit=page, offset=offset)
-        yield batch["ids"], batch[include]
+        batch = collection.get(include=list(include), limit=page, offset=offset)
+        yield batch
         if len(batch["ids"]) < page:
             return
         offset += page
+
+
+def _of_articles(collection, sources: list[str], *include: str, group: int = 500) -> Iterator[dict]:
+    """The rows of these articles, with their ids and `include`, a group of articles at a time."""
+    for first in range(0, len(sources), group):
+        some = sources[first : first + group]
+        where = {"source": some[0]} if len(some) == 1 else {"source": {"$in": some}}
+        yield collection.get(where=where, include=list(include))  # type: ignore[arg-type]
 
 
 def _stored(passage_id: str, text: str, meta: dict, score: float) -> StoredPassage:
