@@ -14,14 +14,16 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
+from datetime import date, timedelta
 from functools import lru_cache
 from importlib.resources import files
 
 import numpy as np
 
 from index.build import IndexReport, articles_signature, build_index
-from index.dates import day_number
+from index.dates import day_number, spoken_date
 from index.settings import Settings, load_settings
 from index.store import PassageFilter, PassageStore, StoredPassage, StoreError
 from qa.citations import (
@@ -346,18 +348,20 @@ class AnswerEngine:
         if self.model is None:
             return with_last_question, None
         conversation = "\n".join(f"Q: {q}\nA: {_MARKERS.sub('', a)[:300]}" for q, a in turns)
-        messages = [*_fixed_prefix(), {"role": "user", "content": _prompt("rewrite").format(
-            conversation=conversation, question=question)}]
-        try:
-            rewritten = self.model.complete(messages, max_tokens=60).strip().strip('"').splitlines()
-        except ModelUnavailable as error:
-            return with_last_question, str(error)
-        # The model sometimes answers instead of rewriting, or copies an article tag "(A)".
-        candidate = re.sub(r"\s*\([A-Z]\)\s*", " ", rewritten[0] if rewritten else "").strip()
-        if (not candidate.endswith("?") or len(candidate) > 400
-                or _ABSTAIN_REPLY.search(candidate)):
-            return with_last_question, None
-        return candidate, None
+        # The plain request first; worked examples only when its rewrite is not usable: they cost
+        # a few seconds of prompt, and each wording fails on questions the other gets right.
+        for examples in ("", _prompt("rewrite_examples") + "\n\n"):
+            messages = [*_fixed_prefix(), {"role": "user", "content": _prompt("rewrite").format(
+                examples=examples, conversation=conversation, question=question)}]
+            try:
+                rewritten = self.model.complete(messages, max_tokens=60).strip().strip('"').splitlines()
+            except ModelUnavailable as error:
+                return with_last_question, str(error)
+            # The model sometimes answers instead of rewriting, or copies an article tag "(A)".
+            candidate = re.sub(r"\s*\([A-Z]\)\s*", " ", rewritten[0] if rewritten else "").strip()
+            if _rewrites(question, candidate):
+                return candidate, None
+        return with_last_question, None
 
     def _messages(self, question: str, passages: list[StoredPassage]) -> list[dict[str, str]]:
         return [
@@ -568,7 +572,9 @@ class AnswerEngine:
         """
         texts = [p.text for p in evidence]
         spans = self.store.stored_spans(sorted({p.source for p in evidence}))
-        articles = texts + [" ".join(text for *_, text in found) for found in spans.values()]
+        fields = {p.source: _told_by(p) for p in evidence}
+        articles = texts + [" ".join([fields[source], *(text for *_, text in found)])
+                            for source, found in spans.items()]
         best: tuple[float, list[str]] | None = None
         for question in dict.fromkeys((standalone, asked)):
             unknown = unknown_names(question, articles)
@@ -629,7 +635,18 @@ class AnswerEngine:
         return answer
 
 
-_HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:\S+\s+){0,2}\S+)", re.IGNORECASE)
+_HOW_MANY = re.compile(r"\bhow many\s+((?:\S+\s+){0,2}\S+)", re.IGNORECASE)
+_HOW_MUCH = re.compile(r"\bhow much\b", re.IGNORECASE)
+# A count: digits or a number word ("217", "dozens"), once dates are taken out of the text.
+_COUNT = re.compile(r"\b\d[\d,.]*\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                    r"fifteen|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|dozens?)\b",
+                    re.IGNORECASE)
+# An amount: money, a share, or a measure ("$4.5 billion", "30%", "1.2 million tonnes", "7 km").
+_AMOUNT = re.compile(
+    r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:%|percent\b|per cent\b|(?:million|billion|trillion)\b|"
+    r"(?:dollars|euros|pounds|yen|yuan|rupees|pesos|francs|[a-z]*(?:metres|meters|miles|feet|tons|tonnes|"
+    r"grams|litres|liters|gallons|barrels|acres|hectares|degrees)|km|kg|mph|cm|mm)\b)",
+    re.IGNORECASE)
 
 
 _MONTH = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -641,11 +658,14 @@ _YEAR = r"\b(?:1\d|20)\d\d(?:'?s)?\b|\b(?:in|since|by|until|from|around|circa)\s
 # A calendar date: a month, a weekday, a year, or digits like 19/12/2025.
 _DATE = re.compile(rf"\b(?:{_MONTH})\b\.?|\b{_WEEKDAY}\b|{_YEAR}|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b",
                    re.IGNORECASE)
-# Any time: a date, or words like "next month", "yesterday", "two weeks ago".
-_TIME = re.compile(rf"{_DATE.pattern}|\b(?:today|yesterday|tomorrow|tonight|ago|recently|soon|"
+# Any time: a date, a clock time ("1:14 p.m."), or words like "next month", "yesterday", "two weeks ago".
+_TIME = re.compile(rf"{_DATE.pattern}|\b\d{{1,2}}(?::\d\d)?\s*[ap]\.?m\b\.?|\b\d{{1,2}}:\d\d\b|\b(?:today|yesterday|tomorrow|tonight|ago|recently|soon|"
                    r"(?:this|next|last|past|coming|previous)\s+(?:week|month|year|weekend|day|spring|summer|autumn|fall|winter)"
                    r"|weeks?|months?|years?|days?|hours?|morning|evening|night|noon|midnight|decades?|centur(?:y|ies)|"
                    r"spring|summer|autumn|winter|earlier|later)\b", re.IGNORECASE)
+# A day of a month ("Dec. 19", "19th of December"): a date's figure, not a count.
+_DAY_OF_MONTH = re.compile(rf"\b(?:{_MONTH})\b\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|"
+                           rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH})\b", re.IGNORECASE)
 _ASKS_YES_OR_NO = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:does|do|did|is|are|was|were|has|have|had|can|"
                              r"could|will|would|should|may|might|must)\b", re.IGNORECASE)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:date|day|year|month)\b", re.IGNORECASE)
@@ -663,14 +683,34 @@ def _with_a_time(found: Retrieval, kept: Retrieval) -> Retrieval:
     return kept
 
 
+def _told_by(passage: StoredPassage) -> str:
+    """An article's headline, outlet and date in words, as a reader knows them beside its text.
+
+    A question places what it asks in time ("in the September 2017 earthquake") from the
+    article's date, which its sentences rarely repeat; the day before counts too, the day most
+    news reports.
+    """
+    parts = [passage.title, passage.outlet or ""]
+    with suppress(ValueError):  # a date written by another newsdesk's version is left out
+        day = date.fromisoformat(passage.published or "")
+        for told in (day, day - timedelta(days=1)):
+            parts.append(f"{spoken_date(told)}, {told:%B} {told.day}, {told.year}")
+    return ". ".join(part for part in parts if part) + "."
+
+
 def _gives_what_was_asked(question: str, attached: list[tuple[str, list[int]]]) -> bool:
     """Whether the supported claims give the kind of answer the question asks for.
 
-    "How many X" wants a quantity of X, "on what date" a date, "when" a time: a well-cited
-    restatement of a nearby sentence without one is not an answer. Nor is a claim that only
-    says the question back ("The Normans fell to the Normans"), unless yes or no was asked.
+    "How many X" wants a count, "how much" an amount, "on what date" a date, "when" a time: a
+    well-cited restatement of a nearby sentence without one is not an answer. Nor is a claim that
+    only says the question back ("The Normans fell to the Normans"), unless yes or no was asked.
     """
     holds = _asked_kind(question)
+    if holds is not None and _HOW_MANY.search(question):
+        # A count said another way answers too ("217 dead" for "how many people were killed");
+        # the figure's own check still refuses the count of something else.
+        counts_asked = holds
+        holds = lambda text: counts_asked(text) or bool(_COUNT.search(_undated(text)))  # noqa: E731
     yes_or_no = bool(_ASKS_YES_OR_NO.search(question))
     return any((holds is None or holds(claim)) and (yes_or_no or adds_to(question, claim))
                for claim, kept in attached if kept)
@@ -678,15 +718,21 @@ def _gives_what_was_asked(question: str, attached: list[tuple[str, list[int]]]) 
 
 def _asked_kind(question: str) -> Callable[[str], bool] | None:
     """Whether a text holds the kind of answer `question` asks for (a date, a time, a count of
-    what is counted); None when the question asks for no particular kind."""
+    what is counted, an amount); None when the question asks for no particular kind."""
     if _ASKS_DATE.search(question):
         return lambda text: bool(_DATE.search(text))
     if _ASKS_TIME.search(question):
         return lambda text: bool(_TIME.search(text))
+    if _HOW_MUCH.search(question):
+        return lambda text: bool(_AMOUNT.search(text))
     match = _HOW_MANY.search(question)
     if match and (counted := content_words(match.group(1))):
         return lambda text: bool(counted & set(quantities(text)))
     return None
+
+
+def _undated(text: str) -> str:
+    return _DATE.sub(" ", _DAY_OF_MONTH.sub(" ", text))
 
 
 def _turns(history: History) -> list[tuple[str, str]]:
@@ -708,6 +754,32 @@ _DEPENDENT = re.compile(
 def _leans_on_conversation(question: str) -> bool:
     """Whether a question needs the conversation to be understood ("And what did she say?")."""
     return bool(_DEPENDENT.search(question)) or len(question.split()) <= 3
+
+
+_CONJUNCTION = re.compile(r"^\s*(?:and|but|so|also)\b[\s,]*", re.IGNORECASE)
+_CONTRACTION = re.compile(r"['’](?:re|ve|ll|d|s|m)\b|n['’]t\b", re.IGNORECASE)
+
+
+def _rewrites(question: str, candidate: str) -> bool:
+    """Whether `candidate` is `question` made standalone, not another question.
+
+    One question, asked with the same opening word, keeping every word of the question but the
+    ones it leaned on ("he", "them", "that"), fewer of which are left: the model sometimes answers
+    instead, asks the earlier question again before this one, turns "What did he say" into "Who
+    said", drops "according to the second article", or gives the question back unchanged.
+    """
+    if (not candidate.endswith("?") or candidate.count("?") > 1 or len(candidate) > 400
+            or _ABSTAIN_REPLY.search(candidate)):
+        return False
+    asked, rewritten = (_CONJUNCTION.sub("", text).strip() for text in (question, candidate))
+    if rewritten.lower() == asked.lower() or not rewritten:
+        return False
+    if asked.split()[0].lower() != rewritten.split()[0].lower():
+        return False
+    leaned_on = len(_DEPENDENT.findall(asked))
+    if leaned_on and len(_DEPENDENT.findall(rewritten)) >= leaned_on:
+        return False
+    return content_words(_CONTRACTION.sub("", asked)) <= content_words(_CONTRACTION.sub("", rewritten))
 
 
 def _blocks(passages: list[StoredPassage]) -> list[list[int]]:

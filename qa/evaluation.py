@@ -171,16 +171,19 @@ def _lists_other_names(item: GoldQuestion, text: str) -> bool:
 
     "Pakistan, Qatar, Egypt or Turkiye" contains the expected "Pakistan" but answers nothing:
     a list with "or" that holds any name not accepted, or any list with two or more, is a guess.
-    Names the question itself gives do not count against it.
+    Names the question or its conversation gives do not count against it: "Turkiye was
+    travelling with Qatar and Egypt" answers "Which regional power was travelling with them?"
+    asked after an answer naming Qatar and Egypt.
     """
     if not any(re.search(r"[A-Z]", a) for a in item.answers):
         return False
     text = _MARKERS.sub(" ", text)
+    given = " ".join([item.question, *(part for turn in item.history for part in turn)])
     for match in _NAME_LIST.finditer(text):
         names = [match.group(1), *re.findall(_NAME, match.group(2)), match.group(4)]
         others = [name for name in names
                   if not any(contains(name, a) or contains(a, name) for a in item.answers)
-                  and not contains(item.question, name)]
+                  and not contains(given, name)]
         if others and (match.group(3) == "or" or len(others) >= 2):
             return True
     return False

@@ -5,7 +5,7 @@ The model here is scripted: what is under test is what newsdesk does with a repl
 
 from __future__ import annotations
 
-from qa.answer import AnswerEngine
+from qa.answer import AnswerEngine, _rewrites
 from qa.citations import Claim, attach_citations, split_claims, support
 from qa.llm import ModelInfo
 
@@ -171,6 +171,41 @@ def test_a_failed_rewrite_falls_back_to_the_conversation(settings):
     history = [("Who is Hamas's Gaza chief?", "Khalil Al-Hayya [1].")]
     answer = engine.ask("What right did he claim?", history)
     assert answer.standalone_question == "Who is Hamas's Gaza chief? What right did he claim?"
+
+
+class RewritingModel(ScriptedModel):
+    """Rewrites follow-ups as scripted: one reply to the plain request, one to the worked examples."""
+
+    def __init__(self, plain: str, by_example: str, reply: str):
+        super().__init__(reply)
+        self.plain, self.by_example = plain, by_example
+
+    def complete(self, messages, max_tokens=200):
+        self.prompts.append(messages)
+        request = messages[-1]["content"]
+        if "Rewritten question:" not in request:
+            return self.reply
+        return self.by_example if "For example:" in request else self.plain
+
+
+def test_a_rewrite_that_asks_another_question_is_asked_again_with_examples(settings):
+    engine = AnswerEngine(settings)
+    engine.model = RewritingModel("Who said whether Pakistan would send troops?",  # type: ignore[assignment]
+                                  "What did Tahir Andrabi say about sending troops?", "NOT IN THE ARTICLES")
+    history = [("Who is the spokesperson of Pakistan's Foreign Ministry?", "Tahir Andrabi [1].")]
+    answer = engine.ask("What did he say about sending troops?", history)
+    assert answer.standalone_question == "What did Tahir Andrabi say about sending troops?"
+    assert len(engine.model.prompts) == 3  # type: ignore[attr-defined]  # two rewrites, one answer
+
+
+def test_a_rewrite_must_keep_the_question_and_resolve_what_it_leaned_on():
+    question = "And how many of them have said they're ready to help?"
+    assert _rewrites(question, "How many of the 70 countries contacted have said they're ready to help?")
+    assert not _rewrites(question, "How many countries were contacted? And how many of them are ready?")
+    assert not _rewrites(question, "And how many of them have said they're ready to help?")
+    assert not _rewrites(question, "Which countries have said they are ready to help?")
+    assert not _rewrites("In which city did officials meet him?", "In which city did Steve Witkoff meet?")
+    assert not _rewrites("What did he say donors need?", "What did he say donors needed?")
 
 
 def test_warm_up_reads_the_same_fixed_prefix_answers_start_with(settings):

@@ -219,3 +219,12 @@ def test_an_answer_listing_many_names_is_not_counted_right():
     assert answer_correct(who, _answer("Top officials of Qatar, Egypt and Turkiye [1]."))
     mediators = GoldQuestion("Which two countries are key mediators?", ["Qatar and Egypt"], True, [], "factoid")
     assert answer_correct(mediators, _answer("Qatar and Egypt [1]."))
+
+
+def test_names_the_conversation_gave_are_not_guesses():
+    asked_after = [("Which countries are the key mediators?", "Qatar and Egypt [1].")]
+    which = GoldQuestion("Which regional power was travelling with them?", ["Turkiye"], True, [],
+                         "followup", history=asked_after)
+    assert answer_correct(which, _answer("Turkiye was travelling with Qatar and Egypt [1]."))
+    alone = GoldQuestion("Which regional power was travelling with them?", ["Turkiye"], True, [], "followup")
+    assert not answer_correct(alone, _answer("Turkiye was travelling with Qatar and Egypt [1]."))
