@@ -5,7 +5,9 @@ The model here is scripted: what is under test is what newsdesk does with a repl
 
 from __future__ import annotations
 
-from qa.answer import AnswerEngine, _rewrites
+import json
+
+from qa.answer import AnswerEngine, _gives_what_was_asked, _rewrites
 from qa.citations import Claim, attach_citations, split_claims, support
 from qa.llm import ModelInfo
 
@@ -452,3 +454,31 @@ def test_a_reply_that_only_says_the_question_back_is_not_an_answer(settings):
     # A yes-or-no question is answered by its own words and a "no".
     answer = engine_with(settings, "No, Pakistan does not recognize Israel [1].").ask("Does Pakistan recognize Israel?")
     assert not answer.abstained and "does not recognize Israel" in answer.citations[0].quote
+
+
+def test_how_much_wants_an_amount_and_how_many_any_count():
+    def gives(question: str, claim: str) -> bool:
+        return _gives_what_was_asked(question, [(claim, [1])])
+
+    assert gives("How much did the company pay for the firm?", "It paid $4.5 billion.")
+    assert gives("How much did prices rise?", "Prices rose 3.2 percent.")
+    assert not gives("How much money has the US pledged?", "The US contacted more than 70 countries.")
+    assert gives("How many people were killed?", "At least 217 died.")
+    assert not gives("How many troops will Pakistan send?", "Pakistan said on Dec. 19, 2025 it would decide.")
+    assert gives("At what time of day did the quake hit?", "It hit at 1:14 p.m.")
+
+
+def test_a_year_in_the_question_may_come_from_the_articles_date(settings):
+    # Reports rarely repeat their own year: "the September 2017 earthquake" is the one of the
+    # article dated 20 September 2017, though no sentence of it says 2017.
+    folder = settings.articles_dir
+    (folder / "quake.txt").write_text(
+        "Mexico quake kills hundreds\n\nA powerful earthquake struck central Mexico on Tuesday "
+        "afternoon, toppling buildings in the capital. At least 217 people were killed in the "
+        "earthquake, the civil protection agency said.\n", encoding="utf-8")
+    (folder / "quake.meta.json").write_text(json.dumps({"published": "2017-09-20"}), encoding="utf-8")
+    reply = "At least 217 people were killed in the earthquake [1]."
+    dated = engine_with(settings, reply).ask("How many people were killed in the September 2017 earthquake?")
+    assert not dated.abstained and "217" in dated.text
+    undated = engine_with(settings, reply).ask("How many people were killed in the September 2015 earthquake?")
+    assert undated.abstained and "2015" in (undated.notice or "")
