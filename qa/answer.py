@@ -708,9 +708,11 @@ def _gives_what_was_asked(question: str, attached: list[tuple[str, list[int]]]) 
     holds = _asked_kind(question)
     if holds is not None and _HOW_MANY.search(question):
         # A count said another way answers too ("217 dead" for "how many people were killed");
-        # the figure's own check still refuses the count of something else.
-        counts_asked = holds
-        holds = lambda text: counts_asked(text) or bool(_COUNT.search(_undated(text)))  # noqa: E731
+        # the figure's own check still refuses the count of something else. A count the question
+        # gives ("how many of the 70 countries...") is the question said back, not its answer.
+        counts_asked, given = holds, numbers(question)
+        holds = lambda text: ((counts_asked(text) or bool(_COUNT.search(_undated(text))))  # noqa: E731
+                              and not (numbers(text) and numbers(text) <= given))
     yes_or_no = bool(_ASKS_YES_OR_NO.search(question))
     return any((holds is None or holds(claim)) and (yes_or_no or adds_to(question, claim))
                for claim, kept in attached if kept)

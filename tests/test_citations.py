@@ -466,6 +466,8 @@ def test_how_much_wants_an_amount_and_how_many_any_count():
     assert gives("How many people were killed?", "At least 217 died.")
     assert not gives("How many troops will Pakistan send?", "Pakistan said on Dec. 19, 2025 it would decide.")
     assert gives("At what time of day did the quake hit?", "It hit at 1:14 p.m.")
+    assert not gives("How many of the 70 countries are ready to help?", "More than 70 countries were contacted.")
+    assert gives("How many of the 70 countries are ready to help?", "19 of the 70 countries.")
 
 
 def test_a_year_in_the_question_may_come_from_the_articles_date(settings):
