@@ -8,6 +8,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from qa.answer import Answer, Citation
 from qa.evaluation import GoldQuestion, answer_correct, citation_supported, contains, load_dataset, default_dataset
 
@@ -44,8 +46,9 @@ def test_citation_support_needs_the_answer_inside_a_cited_quote():
     assert not citation_supported(item, _answer("Tahir Andrabi [1].", ("Rubio spoke in Washington",)))
 
 
-def test_the_gold_set_covers_every_kind_and_its_answers_are_in_its_articles():
-    items = load_dataset(default_dataset())
+@pytest.mark.parametrize("dataset", ["gold.jsonl", "heldout.jsonl", "heldout2.jsonl"])
+def test_each_seed_question_set_covers_every_kind_and_its_answers_are_in_its_articles(dataset):
+    items = load_dataset(default_dataset().parent / dataset)
     assert len(items) >= 30
     assert {item.kind for item in items} == {"factoid", "followup", "disagreement", "unanswerable"}
     for item in items:
