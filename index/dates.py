@@ -103,6 +103,11 @@ def spoken_date(day: date | str) -> str:
     return f"{day.day} {_ENGLISH_MONTHS[day.month - 1]} {day.year}"
 
 
+def written_date(day: date) -> str:
+    """"September 20, 2017": the way American English prose writes a date."""
+    return f"{_ENGLISH_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
 def parse_date_value(value: object) -> date:
     """A date from a setting, a sidecar or front-matter: a date, an ISO string, or a written date
     ("Dec. 19, 2025 10:00 GMT", "19 décembre 2025"); ValueError with the reason otherwise."""
@@ -154,6 +159,12 @@ def find_dates(text: str, reference: date | None = None) -> list[TextDate]:
             taken.append((start, end))
             found.append(TextDate(start, end, match.group(0), day, precision, relative))
     return sorted(found, key=lambda d: d.start)
+
+
+def date_spans(text: str) -> list[tuple[int, int]]:
+    """Where `text` writes a date, with or without its year ("Dec. 19", "in 2017", "two days ago")."""
+    # Any reference day will do: only where the dates are is wanted, not which days they name.
+    return [(found.start, found.end) for found in find_dates(text, reference=date(2000, 1, 1))]
 
 
 def _resolve(kind: str, match: re.Match[str], text: str,

@@ -14,7 +14,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
@@ -23,7 +22,7 @@ from importlib.resources import files
 import numpy as np
 
 from index.build import IndexReport, articles_signature, build_index
-from index.dates import day_number, spoken_date
+from index.dates import date_spans, day_number, spoken_date, written_date
 from index.settings import Settings, load_settings
 from index.store import PassageFilter, PassageStore, StoredPassage, StoreError
 from qa.citations import (
@@ -33,6 +32,7 @@ from qa.citations import (
     attach_citations,
     contains_phrase,
     content_words,
+    normalise,
     numbers,
     question_coverage,
     question_words,
@@ -40,7 +40,7 @@ from qa.citations import (
     support,
     unknown_names,
 )
-from qa.disagreements import find_disagreements, quantities
+from qa.disagreements import COUNT_WORDS, find_disagreements, quantities
 from qa.filters import DateLike, FilterError, article_filter
 from qa.llm import ChatModel, ModelUnavailable
 from qa.retrieval import Retrieval, explains, other_tellings, retrieve
@@ -284,7 +284,7 @@ class AnswerEngine:
         if history and _leans_on_conversation(question):
             standalone, notice = self._standalone_question(question, history)
         found = retrieve(self.store, standalone, self.settings.passages_per_answer,
-                         _asked_kind(standalone), only or None)
+                         _asked_kind(_kind_asked_by(question, standalone)), only or None)
         retrieval = (found.closest(self.settings.relevance_gap).with_context(self.store)
                      .excluding(lambda p: _ADDRESSES_MODEL.search(p.text)))
         if asks_when(question) or asks_when(standalone):
@@ -414,13 +414,13 @@ class AnswerEngine:
             answer.notice = ("The model's reply could not be tied to any passage of the "
                              f"articles, so it is not shown: “{_shorten(reply, 160)}”")
             return answer
-        if not _gives_what_was_asked(question, attached):
+        if not _gives_what_was_asked(_kind_asked_by(answer.question, question), attached):
             answer.abstained = True
             answer.text = NOT_IN_ARTICLES
             answer.notice = ("The model's reply does not give what the question asks for, so it "
                              f"is not shown: “{_shorten(reply, 160)}”")
             return answer
-        if not self._counts_what_was_asked(question, attached, passages):
+        if not self._counts_what_was_asked(_kind_asked_by(answer.question, question), attached, passages):
             answer.abstained = True
             answer.text = NOT_IN_ARTICLES
             answer.notice = ("The figure in the model's reply is the count of something else in "
@@ -572,8 +572,9 @@ class AnswerEngine:
         """
         texts = [p.text for p in evidence]
         spans = self.store.stored_spans(sorted({p.source for p in evidence}))
-        fields = {p.source: _told_by(p) for p in evidence}
-        articles = texts + [" ".join([fields[source], *(text for *_, text in found)])
+        bylines = {p.source: _byline(p) for p in evidence}
+        datelines = sorted({_dateline(p) for p in evidence} - {""})
+        articles = texts + [" ".join([bylines[source], *(text for *_, text in found)])
                             for source, found in spans.items()]
         best: tuple[float, list[str]] | None = None
         for question in dict.fromkeys((standalone, asked)):
@@ -583,7 +584,8 @@ class AnswerEngine:
                 found = (0.0, unknown)
             else:
                 rarity = self.store.word_rarity(set(question_words(question)))
-                found = question_coverage(question, texts, rarity, self._said_otherwise)
+                # The cited articles' dates are as much about the question's day as their sentences.
+                found = question_coverage(question, texts + datelines, rarity, self._said_otherwise)
             if best is None or found[0] > best[0]:
                 best = found
         assert best is not None
@@ -637,15 +639,15 @@ class AnswerEngine:
 
 _HOW_MANY = re.compile(r"\bhow many\s+((?:\S+\s+){0,2}\S+)", re.IGNORECASE)
 _HOW_MUCH = re.compile(r"\bhow much\b", re.IGNORECASE)
-# A count: digits or a number word ("217", "dozens"), once dates are taken out of the text.
-_COUNT = re.compile(r"\b\d[\d,.]*\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                    r"fifteen|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|dozens?)\b",
-                    re.IGNORECASE)
-# An amount: money, a share, or a measure ("$4.5 billion", "30%", "1.2 million tonnes", "7 km").
+# A count: digits or a number word ("217", "dozens"); see `_counts`.
+_COUNT = re.compile(rf"\b\d[\d,.]*\b|\b(?:{COUNT_WORDS})\b", re.IGNORECASE)
+# A year of the last two centuries standing alone ("the 2017 earthquake"): a date, not a count.
+_RECENT_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# An amount: money, a share, or a measure ("$4.5 billion", "30%", "two million tonnes", "7 km").
 _AMOUNT = re.compile(
-    r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:%|percent\b|per cent\b|(?:million|billion|trillion)\b|"
-    r"(?:dollars|euros|pounds|yen|yuan|rupees|pesos|francs|[a-z]*(?:metres|meters|miles|feet|tons|tonnes|"
-    r"grams|litres|liters|gallons|barrels|acres|hectares|degrees)|km|kg|mph|cm|mm)\b)",
+    rf"[$€£¥]\s?\d|\b(?:\d[\d,.]*|{COUNT_WORDS})\s*(?:%|percent\b|per cent\b|(?:million|billion|trillion)\b|"
+    r"(?:dollars?|euros?|pounds?|yen|yuan|rupees?|pesos?|francs?|(?:kilo|centi|milli)?(?:metre|meter|"
+    r"mile|ton|tonne|gram|litre|liter|gallon|barrel|acre|hectare|degree)s?|km|kg|mph|cm|mm)\b)",
     re.IGNORECASE)
 
 
@@ -658,14 +660,12 @@ _YEAR = r"\b(?:1\d|20)\d\d(?:'?s)?\b|\b(?:in|since|by|until|from|around|circa)\s
 # A calendar date: a month, a weekday, a year, or digits like 19/12/2025.
 _DATE = re.compile(rf"\b(?:{_MONTH})\b\.?|\b{_WEEKDAY}\b|{_YEAR}|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b",
                    re.IGNORECASE)
-# Any time: a date, a clock time ("1:14 p.m."), or words like "next month", "yesterday", "two weeks ago".
-_TIME = re.compile(rf"{_DATE.pattern}|\b\d{{1,2}}(?::\d\d)?\s*[ap]\.?m\b\.?|\b\d{{1,2}}:\d\d\b|\b(?:today|yesterday|tomorrow|tonight|ago|recently|soon|"
+_CLOCK = r"\b\d{1,2}(?::\d\d)?\s*[ap]\.?m\b\.?|\b\d{1,2}:\d\d\b"  # "1:14 p.m.", "7am", "12:30"
+# Any time: a date, a clock time, or words like "next month", "yesterday", "two weeks ago".
+_TIME = re.compile(rf"{_DATE.pattern}|{_CLOCK}|\b(?:today|yesterday|tomorrow|tonight|ago|recently|soon|"
                    r"(?:this|next|last|past|coming|previous)\s+(?:week|month|year|weekend|day|spring|summer|autumn|fall|winter)"
                    r"|weeks?|months?|years?|days?|hours?|morning|evening|night|noon|midnight|decades?|centur(?:y|ies)|"
                    r"spring|summer|autumn|winter|earlier|later)\b", re.IGNORECASE)
-# A day of a month ("Dec. 19", "19th of December"): a date's figure, not a count.
-_DAY_OF_MONTH = re.compile(rf"\b(?:{_MONTH})\b\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|"
-                           rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH})\b", re.IGNORECASE)
 _ASKS_YES_OR_NO = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:does|do|did|is|are|was|were|has|have|had|can|"
                              r"could|will|would|should|may|might|must)\b", re.IGNORECASE)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:date|day|year|month)\b", re.IGNORECASE)
@@ -683,19 +683,22 @@ def _with_a_time(found: Retrieval, kept: Retrieval) -> Retrieval:
     return kept
 
 
-def _told_by(passage: StoredPassage) -> str:
-    """An article's headline, outlet and date in words, as a reader knows them beside its text.
+def _byline(passage: StoredPassage) -> str:
+    """An article's headline, outlet and date in words, as a reader knows them beside its text."""
+    return ". ".join(part for part in (passage.title, passage.outlet, _dateline(passage)) if part) + "."
+
+
+def _dateline(passage: StoredPassage) -> str:
+    """The article's date in words, and the day before it ("" without a date).
 
     A question places what it asks in time ("in the September 2017 earthquake") from the
-    article's date, which its sentences rarely repeat; the day before counts too, the day most
-    news reports.
+    article's date, which its sentences rarely repeat; the day before is the day most news reports.
     """
-    parts = [passage.title, passage.outlet or ""]
-    with suppress(ValueError):  # a date written by another newsdesk's version is left out
-        day = date.fromisoformat(passage.published or "")
-        for told in (day, day - timedelta(days=1)):
-            parts.append(f"{spoken_date(told)}, {told:%B} {told.day}, {told.year}")
-    return ". ".join(part for part in parts if part) + "."
+    try:
+        day = date.fromisoformat((passage.published or "")[:10])
+    except ValueError:  # no date, or one another newsdesk's version wrote otherwise
+        return ""
+    return "; ".join(f"{spoken_date(told)}, {written_date(told)}" for told in (day, day - timedelta(days=1)))
 
 
 def _gives_what_was_asked(question: str, attached: list[tuple[str, list[int]]]) -> bool:
@@ -706,13 +709,8 @@ def _gives_what_was_asked(question: str, attached: list[tuple[str, list[int]]]) 
     only says the question back ("The Normans fell to the Normans"), unless yes or no was asked.
     """
     holds = _asked_kind(question)
-    if holds is not None and _HOW_MANY.search(question):
-        # A count said another way answers too ("217 dead" for "how many people were killed");
-        # the figure's own check still refuses the count of something else. A count the question
-        # gives ("how many of the 70 countries...") is the question said back, not its answer.
-        counts_asked, given = holds, numbers(question)
-        holds = lambda text: ((counts_asked(text) or bool(_COUNT.search(_undated(text))))  # noqa: E731
-                              and not (numbers(text) and numbers(text) <= given))
+    if _HOW_MANY.search(question):
+        holds = _gives_a_count(question, holds)
     yes_or_no = bool(_ASKS_YES_OR_NO.search(question))
     return any((holds is None or holds(claim)) and (yes_or_no or adds_to(question, claim))
                for claim, kept in attached if kept)
@@ -733,8 +731,27 @@ def _asked_kind(question: str) -> Callable[[str], bool] | None:
     return None
 
 
-def _undated(text: str) -> str:
-    return _DATE.sub(" ", _DAY_OF_MONTH.sub(" ", text))
+def _gives_a_count(question: str, counts_asked: Callable[[str], bool] | None) -> Callable[[str], bool]:
+    """Whether a text answers "how many": a count the question does not already give.
+
+    Said another way it answers too ("217 dead" for "how many people were killed"; the figure's
+    own check still refuses the count of something else), but "how many of the 70 countries..."
+    answered "70 countries" is the question said back.
+    """
+    given = _counts(question)
+
+    def holds(text: str) -> bool:
+        found = _counts(text)
+        return bool(found - given) or (counts_asked is not None and counts_asked(text) and not found & given)
+
+    return holds
+
+
+def _counts(text: str) -> set[str]:
+    """The counts a text gives ("217", "1,500", "dozens"), leaving out its dates and years."""
+    for start, end in reversed(date_spans(text)):
+        text = text[:start] + " " + text[end:]
+    return {found.group().lower().replace(",", "") for found in _COUNT.finditer(_RECENT_YEAR.sub(" ", text))}
 
 
 def _turns(history: History) -> list[tuple[str, str]]:
@@ -774,14 +791,25 @@ def _rewrites(question: str, candidate: str) -> bool:
             or _ABSTAIN_REPLY.search(candidate)):
         return False
     asked, rewritten = (_CONJUNCTION.sub("", text).strip() for text in (question, candidate))
-    if rewritten.lower() == asked.lower() or not rewritten:
+    if not asked or not rewritten or rewritten.lower() == asked.lower():
         return False
-    if asked.split()[0].lower() != rewritten.split()[0].lower():
+    if _first_word(asked) != _first_word(rewritten):  # "Why?" and "Why did...", "What's" and "What"
         return False
     leaned_on = len(_DEPENDENT.findall(asked))
     if leaned_on and len(_DEPENDENT.findall(rewritten)) >= leaned_on:
         return False
     return content_words(_CONTRACTION.sub("", asked)) <= content_words(_CONTRACTION.sub("", rewritten))
+
+
+def _first_word(text: str) -> str:
+    return next(iter(re.findall(r"[a-z]+", normalise(text))), "")
+
+
+def _kind_asked_by(asked: str, standalone: str) -> str:
+    """The question whose kind of answer is wanted: a follow-up's own words when no rewrite was
+    usable and the standalone question is the earlier one joined to it ("How many countries...?
+    What did it ask them for?" wants no count)."""
+    return asked if standalone != asked and standalone.endswith(asked) else standalone
 
 
 def _blocks(passages: list[StoredPassage]) -> list[list[int]]:

@@ -15,10 +15,11 @@ from difflib import SequenceMatcher
 from index.store import StoredPassage
 from qa.citations import content_words, normalise
 
-_NUMBER_WORDS = (
-    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
-    "fifty|hundred|dozen|dozens|hundreds|thousands|millions|several|many|scores"
-)
+# Number words that give a count ("dozens of countries"); "one" is as often "one of them", and
+# "several", "many" and "scores" only hint at a count.
+COUNT_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+               "forty|fifty|hundred|dozen|dozens|hundreds|thousands|millions")
+_NUMBER_WORDS = f"one|{COUNT_WORDS}|several|many|scores"
 # Inside a lookahead so matches may overlap: "one of nearly 45 countries" yields "nearly 45
 # countries" too, not only "one of nearly".
 _QUANTITY = re.compile(
