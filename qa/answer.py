@@ -685,7 +685,9 @@ def _with_a_time(found: Retrieval, kept: Retrieval) -> Retrieval:
 
 def _byline(passage: StoredPassage) -> str:
     """An article's headline, outlet and date in words, as a reader knows them beside its text."""
-    return ". ".join(part for part in (passage.title, passage.outlet, _dateline(passage)) if part) + "."
+    # A headline made of the first sentence is cut at 80 characters: "Henry II…" of "Henry III".
+    headline = re.sub(r"\S*…$", "", passage.title)
+    return ". ".join(part for part in (headline, passage.outlet, _dateline(passage)) if part) + "."
 
 
 def _dateline(passage: StoredPassage) -> str:

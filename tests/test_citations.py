@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 
-from qa.answer import AnswerEngine, _gives_what_was_asked, _rewrites
+from index.store import StoredPassage
+from qa.answer import AnswerEngine, _byline, _gives_what_was_asked, _rewrites
 from qa.citations import Claim, attach_citations, split_claims, support
 from qa.llm import ModelInfo
 
@@ -495,3 +496,10 @@ def test_a_year_in_the_question_may_come_from_the_articles_date(settings):
     assert undated.abstained and "2015" in (undated.notice or "")
     day_before = engine_with(settings, reply).ask("How many people were killed in the earthquake of September 19, 2017?")
     assert not day_before.abstained  # reported the day after
+
+
+def test_a_headline_cut_short_gives_no_half_word():
+    cut = StoredPassage("p", "a.txt", 0, 0, 10, "text", "Bethencourt became king as vassal to Henry II…", None, None)
+    assert "II" not in _byline(cut).split()  # of "Henry III": the cut word is not a name
+    dated = StoredPassage("p", "b.txt", 0, 0, 10, "text", "Quake hits city", "CBS", "2017-09-20")
+    assert _byline(dated).startswith("Quake hits city. CBS. 20 September 2017, September 20, 2017;")
