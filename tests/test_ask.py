@@ -43,6 +43,17 @@ def test_off_topic_question_abstains(settings):
     assert "don't say" in answer.text
 
 
+
+def test_a_short_question_about_a_detail_of_a_long_sentence_is_read(settings):
+    # The sentence is about a trip to Miami and embeds far from the question (cosine 0.28, below
+    # min_relevance), but it has every word the question asks about.
+    answer = ask("What is Steve Witkoff's role?", settings=settings)
+    assert not answer.abstained
+    assert_contract(answer, settings)
+    assert any("roving envoy" in c.quote for c in answer.citations)
+    # Names the articles give, asked about something they do not: still no passage read.
+    assert ask("How old is Tahir Andrabi?", settings=settings).abstained
+
 def test_new_article_is_answerable_without_restart(settings, articles_dir):
     assert ask("Where did the whale wash ashore?", settings=settings).abstained
     (articles_dir / "whale.txt").write_text(
