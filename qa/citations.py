@@ -293,7 +293,9 @@ def question_words(question: str) -> dict[str, str]:
     The question's first word keeps its capital only if it is not a question word.
     """
     found: dict[str, str] = {}
-    for position, word in enumerate(re.findall(r"[\w'’-]+", question)):
+    # A figure keeps its decimals and thousands as content_words reads them: "magnitude-7.1" and
+    # "$4.5 billion" ask about 7.1 and 4.5, which an article's "7.1" and "4.5" give, not 7, 1, 4, 5.
+    for position, word in enumerate(re.findall(r"[\w'’-]+(?:[.,]\d+)*", question)):
         word = word.strip("'’-")
         if word.endswith(("'s", "’s")):
             word = word[:-2]

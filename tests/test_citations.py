@@ -419,6 +419,11 @@ def test_a_name_or_figure_is_unknown_only_when_no_article_gives_it_in_any_form()
     assert unknown_names("Which EU body approved the plan in the 11th century?", articles) == ["EU", "11th"]
     assert unknown_names("Could Turkish troops join in 2027?", articles) == ["Turkish", "2027"]
     assert unknown_names("Who assimilated the Roman language?", ["the Gallo-Romance language"]) == ["Roman"]
+    # A figure is read whole, with its decimals, however it is hyphenated or placed.
+    quake = ["The 7.1 magnitude quake was followed by a $4.5 billion aid plan."]
+    assert unknown_names("How many died in the magnitude-7.1 quake?", quake) == []
+    assert unknown_names("Who pledged the $4.5 billion?", quake) == []
+    assert unknown_names("Who pledged the $4.6 billion?", quake) == ["4.6"]
     # Another language names things its own way: "State Department" is "département d'État".
     french = ["Selon des responsables américains, le département d'État a contacté plus de 70 pays."]
     assert unknown_names("How many countries did the State Department contact?", french) == []
