@@ -32,6 +32,7 @@ from qa.citations import (
     attach_citations,
     contains_phrase,
     content_words,
+    figures,
     normalise,
     numbers,
     question_coverage,
@@ -411,7 +412,7 @@ class AnswerEngine:
                 scores = similarities[uncited.index(claim)]
                 best = int(np.argmax(scores))
                 if (scores[best] >= MIN_CLAIM_SIMILARITY
-                        and numbers(claim) - numbers(question) <= numbers(passages[best].text)):
+                        and figures(claim) - figures(question) <= figures(passages[best].text)):
                     attached[row] = (claim, [best])
         if not any(kept for _, kept in attached):
             answer.abstained = True

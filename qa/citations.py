@@ -118,12 +118,26 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in re.findall(r"\d+(?:[.,]\d+)*", text)}
 
 
+# Counts spelled out, as figures: "two troops" is a figure the passage must give, as "two" or "2".
+# "One" is left out: it is as often "one of them" as a count.
+_SPELLED = {word: str(value) for value, word in enumerate(
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split(), start=2)}
+_SPELLED.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
+                 "eighty": "80", "ninety": "90"})
+
+
+def figures(text: str) -> set[str]:
+    """The figures in a text, written in digits or as number words ("two" and "2" alike)."""
+    return numbers(text) | {_SPELLED[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _SPELLED}
+
+
 def support(claim: str, passage: str, question: str) -> float:
     """Share of the claim's new content words (not already in the question) found in the passage.
 
     A claim with a figure the passage does not give is not supported, however many words match.
     """
-    if not numbers(claim) - numbers(question) <= numbers(passage):
+    if not figures(claim) - figures(question) <= figures(passage):
         return 0.0
     claim_words = content_words(claim)
     new_words = claim_words - content_words(question)

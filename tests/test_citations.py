@@ -167,6 +167,11 @@ def test_a_claim_with_a_figure_the_passage_lacks_is_not_supported():
     passage = "Pakistan was one of nearly 45 countries at the meeting in Qatar."
     assert support("Pakistan was one of nearly 70 countries at the meeting.", passage, question) == 0.0
     assert support("Pakistan was one of nearly 45 countries at the meeting.", passage, question) == 1.0
+    # A count in words is a figure too, in the claim as in the passage.
+    headline = "Pakistan open to Gaza stabilization force (Rubio)"
+    assert support("Two troops: Pakistan open to Gaza stabilization force.", headline, question) == 0.0
+    two = "Two of the countries sent troops to Gaza."
+    assert support("2 countries sent troops.", two, question) > 0.5  # "2" is "Two", not a new figure
 
 
 def test_a_failed_rewrite_falls_back_to_the_conversation(settings):
