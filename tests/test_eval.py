@@ -46,7 +46,7 @@ def test_citation_support_needs_the_answer_inside_a_cited_quote():
     assert not citation_supported(item, _answer("Tahir Andrabi [1].", ("Rubio spoke in Washington",)))
 
 
-@pytest.mark.parametrize("dataset", ["gold.jsonl", "heldout.jsonl", "heldout2.jsonl"])
+@pytest.mark.parametrize("dataset", ["gold.jsonl", "heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl"])
 def test_each_seed_question_set_covers_every_kind_and_its_answers_are_in_its_articles(dataset):
     items = load_dataset(default_dataset().parent / dataset)
     assert len(items) >= 30
