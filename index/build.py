@@ -138,12 +138,22 @@ def article_path(settings: Settings, source: str) -> Path:
     return path
 
 
-def article_text(source: str, settings: Settings | None = None) -> str:
-    """The text that citation offsets of article `source` index."""
+def article_text(source: str, settings: Settings | None = None, store: PassageStore | None = None) -> str:
+    """The text that citation offsets of article `source` index.
+
+    An article another newsdesk indexed into a shared collection (adopted) has no file here: with
+    the `store`, its text is what its stored sentences give, each at its offsets.
+    """
     from index.settings import load_settings
 
     settings = settings or load_settings()
-    path = article_path(settings, source)
+    try:
+        path = article_path(settings, source)
+    except ArticleError:
+        record = store.manifest.articles.get(source) if store is not None else None
+        if record is None or not record.adopted:
+            raise
+        return store.text_from_passages(source)  # type: ignore[union-attr]
     return read_article(path, source, max(settings.max_article_bytes, path.stat().st_size)).text
 
 

@@ -506,6 +506,16 @@ class PassageStore:
                     (int(meta["ordinal"]), int(meta["start"]), int(meta["end"]), text))
         return {source: sorted(found) for source, found in spans.items()}
 
+    def text_from_passages(self, source: str) -> str:
+        """An article's text as far as its stored passages give it: each at its offsets, blanks
+        between, so that citation offsets index it as they index the article's file."""
+        spans = self.stored_spans([source])[source]
+        length = max((end for _, _, end, _ in spans), default=0)
+        text = [" "] * length
+        for _, start, end, passage in spans:
+            text[start:end] = passage[: end - start].ljust(end - start)
+        return "".join(text)
+
     @contextmanager
     def _writing(self) -> Iterator[None]:
         # A full disk or a read-only folder surfaces as one of many chromadb/sqlite errors.

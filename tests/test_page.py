@@ -132,6 +132,32 @@ def test_the_reader_does_not_highlight_an_article_changed_since_the_answer(setti
     assert "not an indexed article" in render_reader(settings, None, "../secret.txt", 0, 4, digest)
 
 
+def test_the_reader_opens_an_article_of_another_newsdesk_from_its_indexed_sentences(
+        settings, make_settings, tmp_path):
+    from index import PassageStore, build_index
+    from ui.app import quote_digest, render_reader
+
+    build_index(settings)
+    # A data folder that knows another collection and has none of the article files: coming back
+    # to the first collection, it adopts that collection's articles, as from a shared server.
+    (tmp_path / "elsewhere").mkdir()
+    build_index(make_settings(articles_dir=tmp_path / "elsewhere", chroma_collection="other"))
+    second = make_settings(articles_dir=tmp_path / "elsewhere")
+    store = PassageStore(second)
+    record = store.manifest.articles[SEED_B]
+    assert record.adopted
+    text = article_text(SEED_B, settings)
+    start = text.index("Foreign Ministry spokesperson")
+    end = text.index(".", start) + 1
+    quote = text[start:end]
+    assert article_text(SEED_B, second, store)[start:end] == quote
+    reader = render_reader(second, record, SEED_B, start, end, quote_digest(quote), store)
+    assert f'<mark id="nd-mark">{html.escape(quote)}</mark>' in reader
+    assert "indexed by another newsdesk" in reader
+    # Without the store (or for an article of its own that is gone) it still says it cannot.
+    assert "cannot be read" in render_reader(second, record, SEED_B, start, end, quote_digest(quote))
+
+
 def test_page_answers_with_the_quoted_source_and_abstains_off_topic(seeds_page, browser):
     from playwright.sync_api import expect
 

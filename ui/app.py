@@ -29,7 +29,7 @@ import gradio as gr  # noqa: E402
 from index.articles import ARTICLE_SUFFIXES, ArticleError  # noqa: E402
 from index.build import article_text  # noqa: E402
 from index.settings import Settings, SettingsError  # noqa: E402
-from index.store import ArticleRecord, StoredPassage  # noqa: E402
+from index.store import ArticleRecord, PassageStore, StoredPassage  # noqa: E402
 from index.uploads import delete_upload, is_upload, save_upload  # noqa: E402
 from qa.answer import (Answer, AnswerEngine, Citation, Corroboration, Disagreement,  # noqa: E402
                        engine_for)
@@ -244,7 +244,7 @@ def render_timeline(result: Timeline) -> str:
 
 # ----- the reader panel ------------------------------------------------------------------------
 def render_reader(settings: Settings, record: ArticleRecord | None, source: str, start: int,
-                  end: int, digest: str) -> str:
+                  end: int, digest: str, store: PassageStore | None = None) -> str:
     """The article of a citation, escaped, with [start:end] in a <mark> (exact offsets).
 
     `digest` is the quoted passage's `quote_digest`: an article changed since the answer is not
@@ -253,7 +253,7 @@ def render_reader(settings: Settings, record: ArticleRecord | None, source: str,
     if record is None:
         return _notice(f"{source} is not an indexed article (deleted since?).")
     try:
-        text = article_text(source, settings)
+        text = article_text(source, settings, store)
     except (ArticleError, OSError) as error:
         return _notice(f"{source} cannot be read: {error}")
     if not 0 <= start < end <= len(text) or quote_digest(text[start:end]) != digest:
@@ -262,10 +262,12 @@ def render_reader(settings: Settings, record: ArticleRecord | None, source: str,
     if len(text) > 2 * READER_WINDOW_CHARS:
         first, last = max(0, start - READER_WINDOW_CHARS), min(len(text), end + READER_WINDOW_CHARS)
     origin = _origin(record.outlet, record.published)
+    shared = ('<p class="nd-hint">This article was indexed by another newsdesk sharing the Chroma '
+              "collection: only its indexed sentences are shown.</p>") if record.adopted else ""
     return (
         f'<div class="nd-reader-head"><p><strong>{_text(record.title)}</strong>'
         f'{f" ({_text(origin)})" if origin else ""}<br>'
-        f'<span class="nd-source">{_text(source)}</span></p></div>'
+        f'<span class="nd-source">{_text(source)}</span></p>{shared}</div>'
         f'<div class="nd-article" tabindex="-1" role="document" aria-label="{html.escape(record.title)}">'
         f"{'… ' if first else ''}{html.escape(text[first:start])}"
         f'<mark id="nd-mark">{html.escape(text[start:end])}</mark>'
@@ -446,7 +448,8 @@ def build_page(settings: Settings) -> gr.Blocks:
         # Only indexed articles are opened: an id from the browser names nothing else.
         record = engine.store.manifest.articles.get(source)
         # The reader is on the Chat tab: a citation of the timeline opens it there.
-        return render_reader(settings, record, source, start, end, digest), gr.Tabs(selected="chat")
+        return (render_reader(settings, record, source, start, end, digest, engine.store),
+                gr.Tabs(selected="chat"))
 
     def articles_view(version: str | None, wait: bool = False):
         watch.check(wait=wait)
