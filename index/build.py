@@ -46,6 +46,9 @@ class IndexReport:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    # Articles another newsdesk indexed into the shared collection, with no file here: answered
+    # from, left alone.
+    shared: int = 0
     refused: dict[str, str] = field(default_factory=dict)  # source -> reason
     # source -> the article it repeats byte for byte; both are indexed and listed, and retrieval
     # keeps one copy of each sentence, so an answer never cites the same sentence twice.
@@ -67,6 +70,8 @@ class IndexReport:
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
             f"{self.unchanged} unchanged"
         )
+        if self.shared:
+            line += f", {self.shared} of other newsdesks"
         if self.refused:
             line += f", {len(self.refused)} refused"
         if self.duplicates:
@@ -175,6 +180,7 @@ def build_index(
 
     for source in sorted(set(known) - set(files)):
         if known[source].adopted:  # another newsdesk's article, in a shared collection
+            report.shared += 1
             continue
         store.delete_article(source)
         del known[source]

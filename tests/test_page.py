@@ -144,6 +144,8 @@ def test_the_reader_opens_an_article_of_another_newsdesk_from_its_indexed_senten
     build_index(make_settings(articles_dir=tmp_path / "elsewhere", chroma_collection="other"))
     second = make_settings(articles_dir=tmp_path / "elsewhere")
     store = PassageStore(second)
+    report = build_index(second, store)
+    assert "0 added, 0 updated, 0 removed, 0 unchanged, 2 of other newsdesks" in report.summary()
     record = store.manifest.articles[SEED_B]
     assert record.adopted
     text = article_text(SEED_B, settings)
