@@ -143,6 +143,15 @@ def article_path(settings: Settings, source: str) -> Path:
     return path
 
 
+def has_article_file(settings: Settings, source: str) -> bool:
+    """Whether article `source` has its file here (not only passages in a shared collection)."""
+    try:
+        article_path(settings, source)
+    except ArticleError:
+        return False
+    return True
+
+
 def article_text(source: str, settings: Settings | None = None, store: PassageStore | None = None) -> str:
     """The text that citation offsets of article `source` index.
 

@@ -509,10 +509,12 @@ class PassageStore:
     def text_from_passages(self, source: str) -> str:
         """An article's text as far as its stored passages give it: each at its offsets, blanks
         between, so that citation offsets index it as they index the article's file."""
-        spans = self.stored_spans([source])[source]
-        length = max((end for _, _, end, _ in spans), default=0)
-        text = [" "] * length
-        for _, start, end, passage in spans:
+        # Another newsdesk wrote these offsets: ones that make no sense are left out, and the
+        # text is never longer than an article may be.
+        spans = [(start, end, passage) for _, start, end, passage in self.stored_spans([source])[source]
+                 if 0 <= start < end <= self.settings.max_article_bytes]
+        text = [" "] * max((end for _, end, _ in spans), default=0)
+        for start, end, passage in spans:
             text[start:end] = passage[: end - start].ljust(end - start)
         return "".join(text)
 

@@ -127,9 +127,20 @@ _SPELLED.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "s
                  "eighty": "80", "ninety": "90"})
 
 
+# "The two countries" names no new figure: it points back at two the passage names. "Two hundred"
+# and "twenty-five" are figures this table cannot write in digits: left to the words' own check.
+_POINTING_BACK = frozenset("the these those both all its their our his her".split())
+_SCALES = frozenset("hundred hundreds thousand thousands million millions billion billions trillion "
+                    "dozen dozens".split())
+
+
 def figures(text: str) -> set[str]:
-    """The figures in a text, written in digits or as number words ("two" and "2" alike)."""
-    return numbers(text) | {_SPELLED[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _SPELLED}
+    """The figures in a text, written in digits or as counts in words ("two" and "2" alike)."""
+    words = re.findall(r"[a-z]+(?:-[a-z]+)*", text.lower())
+    spelled = {_SPELLED[word] for i, word in enumerate(words)
+               if word in _SPELLED and not (i and words[i - 1] in _POINTING_BACK)
+               and not (i + 1 < len(words) and words[i + 1] in _SCALES)}
+    return numbers(text) | spelled
 
 
 def support(claim: str, passage: str, question: str) -> float:
@@ -248,12 +259,17 @@ def _reads_as_english(text: str) -> bool:
     return not words or sum(word in _STOPWORDS for word in words) / len(words) >= 0.15
 
 
+# A word, or a figure with its decimals and thousands ("magnitude-7.1", "30,000"), but not "29,2025"
+# or "Dec,2025" run together: a figure's tail follows a digit, a thousands comma three digits.
+_WORD = re.compile(r"[\w'’-]*\d(?:\.\d+|,\d{3}(?!\d))*[\w'’-]*|[\w'’-]+")
+
+
 def adds_to(question: str, claim: str) -> bool:
     """Whether a claim says something its question did not: a word or figure beyond the
     question's, other than a form of one of its names ("held in Qatar" for "which Qatari city")."""
     asked = content_words(question)
     return any(content_words(word) - asked and not _named_otherwise(word, [question])
-               for word in re.findall(r"[\w'’-]+(?:[.,]\d+)*", claim))
+               for word in _WORD.findall(claim))
 
 
 def _named_otherwise(name: str, texts: list[str]) -> bool:
@@ -309,7 +325,7 @@ def question_words(question: str) -> dict[str, str]:
     found: dict[str, str] = {}
     # A figure keeps its decimals and thousands as content_words reads them: "magnitude-7.1" and
     # "$4.5 billion" ask about 7.1 and 4.5, which an article's "7.1" and "4.5" give, not 7, 1, 4, 5.
-    for position, word in enumerate(re.findall(r"[\w'’-]+(?:[.,]\d+)*", question)):
+    for position, word in enumerate(_WORD.findall(question)):
         word = word.strip("'’-")
         if word.endswith(("'s", "’s")):
             word = word[:-2]

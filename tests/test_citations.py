@@ -172,6 +172,10 @@ def test_a_claim_with_a_figure_the_passage_lacks_is_not_supported():
     assert support("Two troops: Pakistan open to Gaza stabilization force.", headline, question) == 0.0
     two = "Two of the countries sent troops to Gaza."
     assert support("2 countries sent troops.", two, question) > 0.5  # "2" is "Two", not a new figure
+    # "The two countries" points back at two the passage names: no new figure.
+    signed = "Pakistan and Saudi Arabia signed a mutual defence pact in Riyadh."
+    assert support("The two countries signed a mutual defence pact in Riyadh.", signed,
+                   "What did Pakistan and Saudi Arabia sign?") > 0.5
 
 
 def test_a_failed_rewrite_falls_back_to_the_conversation(settings):
@@ -429,6 +433,9 @@ def test_a_name_or_figure_is_unknown_only_when_no_article_gives_it_in_any_form()
     assert unknown_names("How many died in the magnitude-7.1 quake?", quake) == []
     assert unknown_names("Who pledged the $4.5 billion?", quake) == []
     assert unknown_names("Who pledged the $4.6 billion?", quake) == ["4.6"]
+    # ... but figures run together without a space are two figures, not one unknown one.
+    assert unknown_names("What happened on Dec 29,2025 in the 7.1-magnitude quake?",
+                         ["On Dec. 29, 2025 a magnitude 7.1 quake struck."]) == []
     # Another language names things its own way: "State Department" is "département d'État".
     french = ["Selon des responsables américains, le département d'État a contacté plus de 70 pays."]
     assert unknown_names("How many countries did the State Department contact?", french) == []

@@ -27,7 +27,7 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 import gradio as gr  # noqa: E402
 
 from index.articles import ARTICLE_SUFFIXES, ArticleError  # noqa: E402
-from index.build import article_text  # noqa: E402
+from index.build import article_text, has_article_file  # noqa: E402
 from index.settings import Settings, SettingsError  # noqa: E402
 from index.store import ArticleRecord, PassageStore, StoredPassage  # noqa: E402
 from index.uploads import delete_upload, is_upload, save_upload  # noqa: E402
@@ -254,8 +254,12 @@ def render_reader(settings: Settings, record: ArticleRecord | None, source: str,
         return _notice(f"{source} is not an indexed article (deleted since?).")
     try:
         text = article_text(source, settings, store)
+        from_passages = not has_article_file(settings, source)
     except (ArticleError, OSError) as error:
         return _notice(f"{source} cannot be read: {error}")
+    except Exception as error:  # a shared Chroma server that does not answer: a sentence, no trace
+        log.exception("the article %s could not be read from the store", source)
+        return _notice(f"{source} cannot be read from the shared collection: {error}")
     if not 0 <= start < end <= len(text) or quote_digest(text[start:end]) != digest:
         return _notice(f"{record.title} has changed since this answer: ask again.")
     first, last = 0, len(text)
@@ -263,7 +267,7 @@ def render_reader(settings: Settings, record: ArticleRecord | None, source: str,
         first, last = max(0, start - READER_WINDOW_CHARS), min(len(text), end + READER_WINDOW_CHARS)
     origin = _origin(record.outlet, record.published)
     shared = ('<p class="nd-hint">This article was indexed by another newsdesk sharing the Chroma '
-              "collection: only its indexed sentences are shown.</p>") if record.adopted else ""
+              "collection: only its indexed sentences are shown.</p>") if from_passages else ""
     return (
         f'<div class="nd-reader-head"><p><strong>{_text(record.title)}</strong>'
         f'{f" ({_text(origin)})" if origin else ""}<br>'
