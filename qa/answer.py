@@ -606,8 +606,18 @@ class AnswerEngine:
         if not asked:  # "What about it?": nothing to find
             return False
         rarity = {stem: 1.0 for stem in asked}  # all must be there: weights do not matter
-        return any(not question_coverage(question, [p.text], rarity, self._said_otherwise)[1]
-                   for p in passages)
+        for passage in passages:
+            missing = question_coverage(question, [passage.text], rarity)[1]
+            if not missing:
+                return True
+            # A word or two said otherwise ("troops" for "soldiers"), never a name or a figure:
+            # asking the embedding model costs ~0.2 s a passage, which off-topic questions must
+            # not pay.
+            common = not any(word[:1].isupper() or any(c.isdigit() for c in word) for word in missing)
+            if (common and len(missing) <= 2
+                    and not question_coverage(question, [passage.text], rarity, self._said_otherwise)[1]):
+                return True
+        return False
 
     def _said_otherwise(self, words: list[str], evidence_words: list[str]) -> set[str]:
         """The question's words that a word of the evidence says otherwise ("troops" for

@@ -54,6 +54,19 @@ def test_a_short_question_about_a_detail_of_a_long_sentence_is_read(settings):
     # Names the articles give, asked about something they do not: still no passage read.
     assert ask("How old is Tahir Andrabi?", settings=settings).abstained
 
+
+def test_an_off_topic_question_is_declined_without_comparing_words_one_by_one(settings, monkeypatch):
+    from qa.answer import AnswerEngine
+
+    compared = []
+    original = AnswerEngine._said_otherwise
+    monkeypatch.setattr(AnswerEngine, "_said_otherwise",
+                        lambda self, words, evidence: compared.append(words) or original(self, words, evidence))
+    # Each passage lacks a name of it, or three words: no word of it can be said otherwise there.
+    assert ask("What is the capital of France?", settings=settings).abstained
+    assert ask("How do you bake sourdough bread?", settings=settings).abstained
+    assert compared == []
+
 def test_new_article_is_answerable_without_restart(settings, articles_dir):
     assert ask("Where did the whale wash ashore?", settings=settings).abstained
     (articles_dir / "whale.txt").write_text(
