@@ -573,8 +573,9 @@ class AnswerEngine:
         """
         texts = [p.text for p in evidence]
         spans = self.store.stored_spans(sorted({p.source for p in evidence}))
-        bylines = {p.source: _byline(p) for p in evidence}
-        datelines = sorted({_dateline(p) for p in evidence} - {""})
+        dateline_of = {p.source: _dateline(p) for p in evidence}
+        bylines = {p.source: _byline(p, dateline_of[p.source]) for p in evidence}
+        datelines = sorted(set(dateline_of.values()) - {""})
         articles = texts + [" ".join([bylines[source], *(text for *_, text in found)])
                             for source, found in spans.items()]
         best: tuple[float, list[str]] | None = None
@@ -710,11 +711,13 @@ def _with_a_time(found: Retrieval, kept: Retrieval) -> Retrieval:
     return kept
 
 
-def _byline(passage: StoredPassage) -> str:
-    """An article's headline, outlet and date in words, as a reader knows them beside its text."""
+def _byline(passage: StoredPassage, dateline: str | None = None) -> str:
+    """An article's headline, outlet and date in words (its `_dateline`, if not given already), as
+    a reader knows them beside its text."""
     # A headline made of the first sentence is cut at 80 characters: "Henry II…" of "Henry III".
     headline = re.sub(r"\S*…$", "", passage.title)
-    return ". ".join(part for part in (headline, passage.outlet, _dateline(passage)) if part) + "."
+    dateline = _dateline(passage) if dateline is None else dateline
+    return ". ".join(part for part in (headline, passage.outlet, dateline) if part) + "."
 
 
 def _dateline(passage: StoredPassage) -> str:
