@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from os.path import commonprefix
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -287,13 +288,16 @@ def _named_otherwise(name: str, texts: list[str]) -> bool:
 
 _MONTHS = frozenset("january february march april june july august september sept october "
                     "november december".split())
-# What a place's name gains as its people's adjective: Israel-i, Turk-ish, Egypt-ian, Japan-ese.
-_PEOPLE_ENDINGS = ("i", "ish", "ese", "ian", "an", "n", "ic")
+# What a place's name gains as its people's adjective (Israel-i, Egypt-ian, Japan-ese), or how
+# both grow from one root (Turk-ey, Turk-iye, Turk-ish; Palestin-e, Palestin-ian; Chin-a, Chin-ese).
+_PEOPLE_ENDINGS = frozenset({"", "i", "ish", "ese", "ian", "an", "n", "ic", "a", "e", "ey", "iye", "y"})
 
 
 def _same_people(a: str, b: str) -> bool:
-    short, long = sorted((a, b), key=len)
-    return len(short) >= 4 and long.startswith(short) and long[len(short):] in _PEOPLE_ENDINGS
+    # Any shared root of four letters or more: "turki-sh" and "turki-ye" grow from "turk".
+    shared = len(commonprefix([a, b]))
+    return a != b and any(a[root:] in _PEOPLE_ENDINGS and b[root:] in _PEOPLE_ENDINGS
+                          for root in range(4, shared + 1))
 
 
 def _initials(acronym: str) -> re.Pattern[str]:

@@ -427,6 +427,11 @@ def test_a_name_or_figure_is_unknown_only_when_no_article_gives_it_in_any_form()
     # Something the articles never report: a name and a figure, however close the sentence.
     assert unknown_names("Which EU body approved the plan in the 11th century?", articles) == ["EU", "11th"]
     assert unknown_names("Could Turkish troops join in 2027?", articles) == ["Turkish", "2027"]
+    # ... while a place and its people's adjective may both grow from one root.
+    miami = ["Officials of Qatar, Egypt and Turkiye headed to Miami to meet Palestinian leaders."]
+    assert unknown_names("When did the Turkish and Qatari officials leave for Miami?", miami) == []
+    assert unknown_names("Did leaders from Palestine go to Miami?", miami) == []
+    assert unknown_names("Did Turkmen officials go to Miami?", miami) == ["Turkmen"]
     assert unknown_names("Who assimilated the Roman language?", ["the Gallo-Romance language"]) == ["Roman"]
     # A figure is read whole, with its decimals, however it is hyphenated or placed.
     quake = ["The 7.1 magnitude quake was followed by a $4.5 billion aid plan."]
