@@ -243,6 +243,9 @@ class AnswerEngine:
     ) -> Iterator[list[StoredPassage] | str | Answer]:
         """Yield the retrieved passages, then the reply's text as generated, then the Answer.
 
+        When the model finds no answer, passages and reply may come a second time: the model reads
+        again only the passages that mention what was asked.
+
         Only articles published from `since` to `until` (dates, or ISO strings), from one of
         `outlets`, are searched; when none is, the Answer abstains and its notice says why.
         """
@@ -309,22 +312,60 @@ class AnswerEngine:
             answer = self._extracted(answer, retrieval, notice or "No language model is configured "
                                      "(NEWSDESK_LLM=none).")
         else:
-            reply = ""
             try:
-                for piece in self.model.stream(self._messages(standalone, retrieval.passages)):
-                    if answer.first_token_seconds is None:
-                        answer.first_token_seconds = time.perf_counter() - started
-                    reply += piece
-                    yield piece
-                if self.settings.verify_answers and not _ABSTAIN_REPLY.search(reply):
-                    reply = self._verified(standalone, retrieval.passages, reply)
+                reply = yield from self._reply(answer, standalone, retrieval, started)
+                unchecked = replace(answer)
                 answer = self._checked(answer, reply, retrieval, standalone)
+                # Among several passages a 1.5B model may read past the one that answers ("Does it
+                # recognize Israel?" with "...Pakistan, which does not recognize Israel" third):
+                # when it finds no answer, it reads again only those that mention what was asked.
+                # Not when the checks set its reply aside: read again, a model that answered from
+                # a passage about something else answers as often wrongly as rightly (on SQuAD's
+                # unanswerable questions, made to look answerable, mostly wrongly).
+                focused = self._focused(standalone, found, retrieval) if _refused(reply) else None
+                if focused is not None:
+                    yield focused.passages
+                    second = replace(unchecked, passages=focused.passages)
+                    reply = yield from self._reply(second, standalone, focused, started)
+                    second = self._checked(second, reply, focused, standalone)
+                    if not second.abstained:
+                        answer = second
             except ModelUnavailable as error:
                 answer = self._extracted(answer, retrieval, str(error))
         answer.seconds = time.perf_counter() - started
         answer.queue_seconds = self._queue_wait() - waited_before
         answer.notice = _joined(answer.notice, index_problem)
         yield answer
+
+    def _reply(self, answer: Answer, question: str, retrieval: Retrieval,
+               started: float) -> Iterator[str]:
+        """Stream the model's reply to the question over these passages; return it whole."""
+        reply = ""
+        for piece in self.model.stream(self._messages(question, retrieval.passages)):  # type: ignore[union-attr]
+            if answer.first_token_seconds is None:
+                answer.first_token_seconds = time.perf_counter() - started
+            reply += piece
+            yield piece
+        if self.settings.verify_answers and not _ABSTAIN_REPLY.search(reply):
+            reply = self._verified(question, retrieval.passages, reply)
+        return reply
+
+    def _focused(self, question: str, found: Retrieval, read: Retrieval) -> Retrieval | None:
+        """The retrieved passages that each mention enough of what was asked to be cited for it,
+        best first (two at most, with the sentences they lean on), when they are not what the
+        model has just read."""
+        rarity = self.store.word_rarity(set(question_words(question)))
+        coverage = [question_coverage(question, [p.text], rarity)[0] for p in found.passages]
+        ranked = sorted(range(len(found.passages)), key=lambda i: -coverage[i])
+        kept = {found.passages[i].passage_id for i in ranked[:2]
+                if coverage[i] >= self.settings.min_question_coverage}
+        if not kept:
+            return None
+        focused = (found.excluding(lambda p: p.passage_id not in kept).with_context(self.store)
+                   .excluding(lambda p: _ADDRESSES_MODEL.search(p.text)))
+        if [p.passage_id for p in focused.passages] == [p.passage_id for p in read.passages]:
+            return None
+        return focused
 
     def _queue_wait(self) -> float:
         return self.model.queue_wait() if self.model is not None else 0.0
@@ -386,7 +427,7 @@ class AnswerEngine:
 
     def _checked(self, answer: Answer, reply: str, retrieval: Retrieval, question: str) -> Answer:
         """Turn the model's reply into an Answer whose every citation supports its claim."""
-        if not reply.strip() or _ABSTAIN_REPLY.search(reply):
+        if _refused(reply):
             answer.abstained = True
             answer.text = NOT_IN_ARTICLES
             return answer
@@ -698,6 +739,11 @@ _ASKS_YES_OR_NO = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:does|do|did|is|are
                              r"could|will|would|should|may|might|must)\b", re.IGNORECASE)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:date|day|year|month)\b", re.IGNORECASE)
 _ASKS_TIME = re.compile(r"^\s*(?:and\s+)?when\b|\bat what time\b|\bhow long ago\b", re.IGNORECASE)
+
+
+def _refused(reply: str) -> bool:
+    """Whether the model's reply says the passages do not give the answer."""
+    return not reply.strip() or bool(_ABSTAIN_REPLY.search(reply))
 
 
 def _with_a_time(found: Retrieval, kept: Retrieval) -> Retrieval:

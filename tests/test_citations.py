@@ -6,6 +6,7 @@ The model here is scripted: what is under test is what newsdesk does with a repl
 from __future__ import annotations
 
 import json
+import re
 
 from index.store import StoredPassage
 from qa.answer import AnswerEngine, _byline, _gives_what_was_asked, _rewrites
@@ -150,10 +151,13 @@ def test_answer_the_model_does_not_stand_by_is_withheld(make_settings):
                          "Pakistan will send troops next month [1].", verdict="No")
     answer = engine.ask("How many troops will Pakistan send to Gaza?")
     assert answer.abstained and answer.citations == []
-    check = engine.model.prompts[-1]  # type: ignore[attr-defined]
-    assert check[-2] == {"role": "assistant", "content": "Pakistan will send troops next month [1]."}
-    first = engine.model.prompts[0]  # type: ignore[attr-defined]
-    assert check[: len(first)] == first  # same conversation: llama.cpp reuses its prefix
+    # Each reading (a second one reads fewer passages) is checked in its own conversation.
+    prompts = engine.model.prompts  # type: ignore[attr-defined]
+    readings, checks = prompts[0::2], prompts[1::2]
+    assert checks and len(readings) == len(checks)
+    for reading, check in zip(readings, checks):
+        assert check[-2] == {"role": "assistant", "content": "Pakistan will send troops next month [1]."}
+        assert check[: len(reading)] == reading  # same conversation: llama.cpp reuses its prefix
 
 
 def test_verification_is_off_by_default(settings):
@@ -207,7 +211,8 @@ def test_a_rewrite_that_asks_another_question_is_asked_again_with_examples(setti
     history = [("Who is the spokesperson of Pakistan's Foreign Ministry?", "Tahir Andrabi [1].")]
     answer = engine.ask("What did he say about sending troops?", history)
     assert answer.standalone_question == "What did Tahir Andrabi say about sending troops?"
-    assert len(engine.model.prompts) == 3  # type: ignore[attr-defined]  # two rewrites, one answer
+    rewrites = [p for p in engine.model.prompts if "Rewritten question:" in p[-1]["content"]]  # type: ignore[attr-defined]
+    assert len(rewrites) == 2  # the plain request, then the worked examples
 
 
 def test_a_rewrite_must_keep_the_question_and_resolve_what_it_leaned_on():
@@ -264,6 +269,46 @@ def test_paraphrased_question_with_its_names_in_the_passage_is_answered(settings
     answer = engine_with(settings, "Nearly 45 countries took part [1].").ask(
         "How many countries attended the conference in Qatar?")
     assert not answer.abstained and "45" in answer.text
+
+
+class ReadingModel(ScriptedModel):
+    """Replies to each reading in turn; a reply may name a passage by a phrase of it ("{step
+    forward}"), written as the number that passage has in what the model was given."""
+
+    def __init__(self, *replies: str):
+        super().__init__("")
+        self.replies = list(replies)
+
+    def stream(self, messages, max_tokens=200):
+        self.prompts.append(messages)
+        reply = self.replies.pop(0)
+        for phrase in re.findall(r"\{([^}]+)\}", reply):
+            line = next(line for line in messages[-1]["content"].splitlines() if phrase in line)
+            reply = reply.replace("{" + phrase + "}", re.match(r"\[(\d+)\]", line).group(1))
+        yield reply
+
+
+def test_a_question_the_model_finds_no_answer_to_is_read_again_from_the_passages_that_mention_it(settings):
+    engine = AnswerEngine(settings)
+    # Among several passages the model reads past the one that answers; among those that mention
+    # what was asked, it finds it. Its second reply is checked like any other.
+    engine.model = model = ReadingModel(
+        "NOT IN THE ARTICLES", "No, Pakistan does not recognize Israel [{recognize Israel}].")
+    answer = engine.ask("Does Pakistan recognize Israel?")
+    assert not answer.abstained and len(model.prompts) == 2
+    assert any("does not recognize Israel" in c.quote for c in answer.citations)
+    assert len(model.prompts[1][-1]["content"]) < len(model.prompts[0][-1]["content"])
+    engine.model = model = ReadingModel("NOT IN THE ARTICLES", "Pakistan recognized Israel in 2024 [1].")
+    assert engine.ask("Does Pakistan recognize Israel?").abstained and len(model.prompts) == 2
+    # A reply the checks set aside is not read again: it was an answer, from the wrong passage.
+    engine.model = model = ReadingModel(
+        "They are prepared to attend an end-of-year press conference [{press conference}].", "")
+    answer = engine.ask("What did Rubio say the nation states acceptable to all parties are prepared to do?")
+    assert answer.abstained and len(model.prompts) == 1
+    # Nor a question no sentence mentions enough of: its first reply stands.
+    engine.model = model = ReadingModel("NOT IN THE ARTICLES", "They get $900 a month [{Gaza}].")
+    answer = engine.ask("What salary will soldiers serving in the stabilization force receive?")
+    assert answer.abstained and len(model.prompts) == 1
 
 
 def test_question_coverage_weighs_rare_words_and_names():
