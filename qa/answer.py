@@ -149,7 +149,9 @@ class Answer:
     disagreements: list[Disagreement] = field(default_factory=list)
     # Statements other articles of the same story also report (their markers are in `text`).
     corroborations: list[Corroboration] = field(default_factory=list)
-    passages: list[StoredPassage] = field(default_factory=list)  # what retrieval found
+    # What the model read: what retrieval found, or after a second reading the passages of it
+    # that mention what was asked.
+    passages: list[StoredPassage] = field(default_factory=list)
     model: str | None = None
     standalone_question: str | None = None
     seconds: float = 0.0
@@ -315,23 +317,23 @@ class AnswerEngine:
             try:
                 reply = yield from self._reply(answer, standalone, retrieval, started)
                 unchecked = replace(answer)
-                answer = self._checked(answer, reply, retrieval, standalone)
+                answer = self._checked(answer, self._verified(standalone, retrieval.passages, reply),
+                                       retrieval, standalone)
+            except ModelUnavailable as error:
+                answer = self._extracted(answer, retrieval, str(error))
+            else:
                 # Among several passages a 1.5B model may read past the one that answers ("Does it
                 # recognize Israel?" with "...Pakistan, which does not recognize Israel" third):
                 # when it finds no answer, it reads again only those that mention what was asked.
                 # Not when the checks set its reply aside: read again, a model that answered from
                 # a passage about something else answers as often wrongly as rightly (on SQuAD's
                 # unanswerable questions, made to look answerable, mostly wrongly).
-                focused = self._focused(standalone, found, retrieval) if _refused(reply) else None
+                latest = asks_for_latest(question) or asks_for_latest(standalone)
+                focused = (self._focused((standalone, question), found, retrieval, latest)
+                           if _refused(reply) else None)
                 if focused is not None:
-                    yield focused.passages
-                    second = replace(unchecked, passages=focused.passages)
-                    reply = yield from self._reply(second, standalone, focused, started)
-                    second = self._checked(second, reply, focused, standalone)
-                    if not second.abstained:
-                        answer = second
-            except ModelUnavailable as error:
-                answer = self._extracted(answer, retrieval, str(error))
+                    answer = yield from self._second_reading(answer, unchecked, standalone, focused,
+                                                             started)
         answer.seconds = time.perf_counter() - started
         answer.queue_seconds = self._queue_wait() - waited_before
         answer.notice = _joined(answer.notice, index_problem)
@@ -339,33 +341,59 @@ class AnswerEngine:
 
     def _reply(self, answer: Answer, question: str, retrieval: Retrieval,
                started: float) -> Iterator[str]:
-        """Stream the model's reply to the question over these passages; return it whole."""
+        """Stream the model's reply to the question over these passages and return it whole;
+        the answer notes when the first token came."""
         reply = ""
         for piece in self.model.stream(self._messages(question, retrieval.passages)):  # type: ignore[union-attr]
             if answer.first_token_seconds is None:
                 answer.first_token_seconds = time.perf_counter() - started
             reply += piece
             yield piece
-        if self.settings.verify_answers and not _ABSTAIN_REPLY.search(reply):
-            reply = self._verified(question, retrieval.passages, reply)
         return reply
 
-    def _focused(self, question: str, found: Retrieval, read: Retrieval) -> Retrieval | None:
-        """The retrieved passages that each mention enough of what was asked to be cited for it,
-        best first (two at most, with the sentences they lean on), when they are not what the
-        model has just read."""
-        rarity = self.store.word_rarity(set(question_words(question)))
-        coverage = [question_coverage(question, [p.text], rarity)[0] for p in found.passages]
-        ranked = sorted(range(len(found.passages)), key=lambda i: -coverage[i])
-        kept = {found.passages[i].passage_id for i in ranked[:2]
-                if coverage[i] >= self.settings.min_question_coverage}
+    def _focused(self, forms: tuple[str, ...], found: Retrieval, read: Retrieval,
+                 latest: bool) -> Retrieval | None:
+        """The retrieved passages that each mention enough of what was asked to be cited for it
+        (at most two, the ones that mention most, with the sentences they lean on), or None when
+        none does or they are what the model has just read. A follow-up counts by its rewrite or
+        its own words, whichever a passage mentions more of (a failed rewrite joins two questions).
+        """
+        candidates = found.excluding(lambda p: _ADDRESSES_MODEL.search(p.text))
+        rarity = self.store.word_rarity(set().union(*(question_words(form) for form in forms)))
+        coverage = {p.passage_id: max(question_coverage(form, [p.text], rarity)[0] for form in forms)
+                    for p in candidates.passages}
+        most = sorted(coverage, key=lambda passage_id: -coverage[passage_id])[:2]
+        kept = {passage_id for passage_id in most
+                if coverage[passage_id] >= self.settings.min_question_coverage}
         if not kept:
             return None
-        focused = (found.excluding(lambda p: p.passage_id not in kept).with_context(self.store)
+        focused = (candidates.excluding(lambda p: p.passage_id not in kept).with_context(self.store)
                    .excluding(lambda p: _ADDRESSES_MODEL.search(p.text)))
-        if [p.passage_id for p in focused.passages] == [p.passage_id for p in read.passages]:
+        if latest:
+            focused = newest_first(focused)
+        if {p.passage_id for p in focused.passages} == {p.passage_id for p in read.passages}:
             return None
         return focused
+
+    def _second_reading(
+        self, answer: Answer, unchecked: Answer, question: str, focused: Retrieval, started: float,
+    ) -> Iterator[list[StoredPassage] | str]:
+        """The model's answer from the focused passages if it passes the checks; else the first
+        answer, with the reason the second reply was set aside."""
+        yield focused.passages
+        second = replace(unchecked, passages=focused.passages)
+        try:
+            reply = yield from self._reply(second, question, focused, started)
+        except ModelUnavailable as error:
+            answer.notice = _joined(answer.notice, f"A second reading of the passages that mention "
+                                    f"what was asked could not be made: {error}")
+            return answer
+        second = self._checked(second, self._verified(question, focused.passages, reply), focused,
+                               question)
+        if not second.abstained:
+            return second
+        answer.notice = _joined(answer.notice, second.notice)
+        return answer
 
     def _queue_wait(self) -> float:
         return self.model.queue_wait() if self.model is not None else 0.0
@@ -413,11 +441,14 @@ class AnswerEngine:
         ]
 
     def _verified(self, question: str, passages: list[StoredPassage], reply: str) -> str:
-        """The reply, or NOT IN THE ARTICLES when the model does not stand by it.
+        """The reply, or NOT IN THE ARTICLES when the model, asked (`verify_answers`), does not
+        stand by it.
 
         Asked in the same conversation, so llama.cpp reuses everything it has evaluated: the
         check costs a few new tokens, not a second reading of the passages.
         """
+        if not self.settings.verify_answers or _refused(reply):
+            return reply
         messages = self._messages(question, passages) + [
             {"role": "assistant", "content": reply},
             {"role": "user", "content": _prompt("verify")},

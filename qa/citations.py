@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from os.path import commonprefix
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from os.path import commonprefix  # of strings, not only paths
 
 from index.passages import sentence_spans
 
@@ -288,16 +288,26 @@ def _named_otherwise(name: str, texts: list[str]) -> bool:
 
 _MONTHS = frozenset("january february march april june july august september sept october "
                     "november december".split())
-# What a place's name gains as its people's adjective (Israel-i, Egypt-ian, Japan-ese), or how
-# both grow from one root (Turk-ey, Turk-iye, Turk-ish; Palestin-e, Palestin-ian; Chin-a, Chin-ese).
-_PEOPLE_ENDINGS = frozenset({"", "i", "ish", "ese", "ian", "an", "n", "ic", "a", "e", "ey", "iye", "y"})
+# A place's people's adjective adds one of these to its name: Israel-i, Japan-ese, Arab-ic...
+_PEOPLE_ENDINGS = frozenset({"i", "ish", "ese", "ian", "an", "n", "ic"})
+# ... or both grow from one root, the place ending in one of these (Turk-iye, Turk-ey; Chin-a;
+# Palestin-e) and the adjective in one of those (Turk-ish; Chin-ese; Palestin-ian).
+_PLACE_ROOT_ENDINGS = frozenset({"a", "e", "y", "ey", "iye"})
+_PEOPLE_ROOT_ENDINGS = frozenset({"ish", "ese", "ian", "an"})
 
 
 def _same_people(a: str, b: str) -> bool:
-    # Any shared root of four letters or more: "turki-sh" and "turki-ye" grow from "turk".
+    """Whether one word is a place and the other its people's adjective: "israel" and "israeli",
+    "turkiye" and "turkish", "china" and "chinese"; not "chile" and "chili", "indiana" and
+    "indian", "france" and "francis", "state" and "static"."""
     shared = len(commonprefix([a, b]))
-    return a != b and any(a[root:] in _PEOPLE_ENDINGS and b[root:] in _PEOPLE_ENDINGS
-                          for root in range(4, shared + 1))
+    for place, people in ((a, b), (b, a)):
+        if len(place) >= 4 and people[len(place):] in _PEOPLE_ENDINGS and people.startswith(place):
+            return True
+        if any(place[root:] in _PLACE_ROOT_ENDINGS and people[root:] in _PEOPLE_ROOT_ENDINGS
+               for root in range(4, shared + 1)):
+            return True
+    return False
 
 
 def _initials(acronym: str) -> re.Pattern[str]:

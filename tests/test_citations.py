@@ -11,7 +11,7 @@ import re
 from index.store import StoredPassage
 from qa.answer import AnswerEngine, _byline, _gives_what_was_asked, _rewrites
 from qa.citations import Claim, attach_citations, split_claims, support
-from qa.llm import ModelInfo
+from qa.llm import ModelInfo, ModelUnavailable
 
 
 class ScriptedModel:
@@ -151,13 +151,10 @@ def test_answer_the_model_does_not_stand_by_is_withheld(make_settings):
                          "Pakistan will send troops next month [1].", verdict="No")
     answer = engine.ask("How many troops will Pakistan send to Gaza?")
     assert answer.abstained and answer.citations == []
-    # Each reading (a second one reads fewer passages) is checked in its own conversation.
-    prompts = engine.model.prompts  # type: ignore[attr-defined]
-    readings, checks = prompts[0::2], prompts[1::2]
-    assert checks and len(readings) == len(checks)
-    for reading, check in zip(readings, checks):
-        assert check[-2] == {"role": "assistant", "content": "Pakistan will send troops next month [1]."}
-        assert check[: len(reading)] == reading  # same conversation: llama.cpp reuses its prefix
+    check = engine.model.prompts[-1]  # type: ignore[attr-defined]
+    assert check[-2] == {"role": "assistant", "content": "Pakistan will send troops next month [1]."}
+    first = engine.model.prompts[0]  # type: ignore[attr-defined]
+    assert check[: len(first)] == first  # same conversation: llama.cpp reuses its prefix
 
 
 def test_verification_is_off_by_default(settings):
@@ -273,40 +270,73 @@ def test_paraphrased_question_with_its_names_in_the_passage_is_answered(settings
 
 class ReadingModel(ScriptedModel):
     """Replies to each reading in turn; a reply may name a passage by a phrase of it ("{step
-    forward}"), written as the number that passage has in what the model was given."""
+    forward}"), written as the number that passage has in what the model was given. A reply of
+    None is the endpoint going away."""
 
-    def __init__(self, *replies: str):
+    def __init__(self, *replies: str | None):
         super().__init__("")
         self.replies = list(replies)
 
     def stream(self, messages, max_tokens=200):
         self.prompts.append(messages)
+        if messages[-1]["content"].startswith("Check that answer"):
+            yield self.verdict
+            return
         reply = self.replies.pop(0)
+        if reply is None:
+            raise ModelUnavailable("The model endpoint http://127.0.0.1:1 stopped answering.")
         for phrase in re.findall(r"\{([^}]+)\}", reply):
-            line = next(line for line in messages[-1]["content"].splitlines() if phrase in line)
-            reply = reply.replace("{" + phrase + "}", re.match(r"\[(\d+)\]", line).group(1))
+            lines = [line for line in messages[-1]["content"].splitlines() if phrase in line]
+            assert lines, f"no passage given to the model has “{phrase}”"
+            reply = reply.replace("{" + phrase + "}", re.match(r"\[(\d+)\]", lines[0]).group(1))
         yield reply
 
 
 def test_a_question_the_model_finds_no_answer_to_is_read_again_from_the_passages_that_mention_it(settings):
-    engine = AnswerEngine(settings)
     # Among several passages the model reads past the one that answers; among those that mention
-    # what was asked, it finds it. Its second reply is checked like any other.
+    # what was asked, it finds it.
+    engine = AnswerEngine(settings)
     engine.model = model = ReadingModel(
         "NOT IN THE ARTICLES", "No, Pakistan does not recognize Israel [{recognize Israel}].")
-    answer = engine.ask("Does Pakistan recognize Israel?")
+    events = list(engine.ask_stream("Does Pakistan recognize Israel?"))
+    kinds = [type(event).__name__ for event in events]
+    assert kinds == ["list", "str", "list", "str", "Answer"]  # passages and reply, twice
+    answer = events[-1]
     assert not answer.abstained and len(model.prompts) == 2
     assert any("does not recognize Israel" in c.quote for c in answer.citations)
-    assert len(model.prompts[1][-1]["content"]) < len(model.prompts[0][-1]["content"])
-    engine.model = model = ReadingModel("NOT IN THE ARTICLES", "Pakistan recognized Israel in 2024 [1].")
-    assert engine.ask("Does Pakistan recognize Israel?").abstained and len(model.prompts) == 2
-    # A reply the checks set aside is not read again: it was an answer, from the wrong passage.
+    assert answer.passages == events[2] and len(events[2]) < len(events[0])
+    assert answer.first_token_seconds < answer.seconds
+
+
+def test_a_second_reply_is_checked_like_the_first(settings):
+    engine = AnswerEngine(settings)
+    engine.model = ReadingModel("NOT IN THE ARTICLES", "Pakistan recognized Israel in 2024 [1].")
+    answer = engine.ask("Does Pakistan recognize Israel?")
+    assert answer.abstained and "“Pakistan recognized Israel in 2024 [1].”" in answer.notice
+    # The endpoint going away meanwhile leaves the model's first finding: no answer.
+    engine.model = ReadingModel("NOT IN THE ARTICLES", None)
+    answer = engine.ask("Does Pakistan recognize Israel?")
+    assert answer.abstained and answer.mode == "generated" and "stopped answering" in answer.notice
+
+
+def test_a_reply_the_checks_set_aside_is_not_read_again(make_settings):
+    # It was an answer, from a passage about something else: read again, as often wrong as right.
+    engine = AnswerEngine(make_settings())
     engine.model = model = ReadingModel(
-        "They are prepared to attend an end-of-year press conference [{press conference}].", "")
+        "They are prepared to attend an end-of-year press conference [{press conference}].")
     answer = engine.ask("What did Rubio say the nation states acceptable to all parties are prepared to do?")
     assert answer.abstained and len(model.prompts) == 1
-    # Nor a question no sentence mentions enough of: its first reply stands.
-    engine.model = model = ReadingModel("NOT IN THE ARTICLES", "They get $900 a month [{Gaza}].")
+    # Nor one the model, asked to check it, does not stand by.
+    engine = AnswerEngine(make_settings(verify_answers=True))
+    engine.model = model = ReadingModel("Pakistan will send troops next month [1].")
+    model.verdict = "No"
+    assert engine.ask("How many troops will Pakistan send to Gaza?").abstained
+    assert len(model.prompts) == 2  # the reading and its check
+
+
+def test_a_question_no_passage_mentions_enough_of_is_not_read_again(settings):
+    engine = AnswerEngine(settings)
+    engine.model = model = ReadingModel("NOT IN THE ARTICLES")
     answer = engine.ask("What salary will soldiers serving in the stabilization force receive?")
     assert answer.abstained and len(model.prompts) == 1
 
@@ -477,6 +507,9 @@ def test_a_name_or_figure_is_unknown_only_when_no_article_gives_it_in_any_form()
     assert unknown_names("When did the Turkish and Qatari officials leave for Miami?", miami) == []
     assert unknown_names("Did leaders from Palestine go to Miami?", miami) == []
     assert unknown_names("Did Turkmen officials go to Miami?", miami) == ["Turkmen"]
+    # ... but a name is not another one that starts the same way.
+    menu = ["France sent Indian cooks, who served chili to Albanian troops."]
+    assert unknown_names("Did Francis send cooks to Indiana or Chile?", menu) == ["Francis", "Indiana", "Chile"]
     assert unknown_names("Who assimilated the Roman language?", ["the Gallo-Romance language"]) == ["Roman"]
     # A figure is read whole, with its decimals, however it is hyphenated or placed.
     quake = ["The 7.1 magnitude quake was followed by a $4.5 billion aid plan."]

@@ -406,8 +406,9 @@ def chat_turn(engine: AnswerEngine, message: str | None, chat: list | None, turn
                 reply += event
                 chat[-1] = {"role": "assistant", "content": render_text(reply, writing=True)}
                 yield chat, turns, "", gr.skip()
-            else:  # the retrieved passages, shown before the model has finished (again when
-                reply = ""  # it reads a second time, its first reply set aside)
+            else:  # the retrieved passages, shown before the model has finished
+                # A second reading comes with its own passages and reply.
+                reply = ""
                 chat[-1] = {"role": "assistant", "content": "_Found passages; writing the answer…_"}
                 yield chat, turns, "", render_passages(event)
     except Exception as error:  # the reader sees a sentence, never a stack trace
