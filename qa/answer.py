@@ -13,7 +13,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
@@ -340,7 +340,7 @@ class AnswerEngine:
         yield answer
 
     def _reply(self, answer: Answer, question: str, retrieval: Retrieval,
-               started: float) -> Iterator[str]:
+               started: float) -> Generator[str, None, str]:
         """Stream the model's reply to the question over these passages and return it whole;
         the answer notes when the first token came."""
         reply = ""
@@ -377,7 +377,7 @@ class AnswerEngine:
 
     def _second_reading(
         self, answer: Answer, unchecked: Answer, question: str, focused: Retrieval, started: float,
-    ) -> Iterator[list[StoredPassage] | str]:
+    ) -> Generator[list[StoredPassage] | str, None, Answer]:
         """The model's answer from the focused passages if it passes the checks; else the first
         answer, with the reason the second reply was set aside."""
         yield focused.passages
