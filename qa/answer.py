@@ -291,10 +291,11 @@ class AnswerEngine:
         found = retrieve(self.store, standalone, self.settings.passages_per_answer,
                          _asked_kind(_kind_asked_by(question, standalone)), only or None)
         retrieval = (found.closest(self.settings.relevance_gap).with_context(self.store)
-                     .excluding(lambda p: _ADDRESSES_MODEL.search(p.text)))
+                     .excluding(_addresses_model))
         if asks_when(question) or asks_when(standalone):
             retrieval = _with_a_time(found, retrieval)
-        if asks_for_latest(question) or asks_for_latest(standalone):
+        latest = asks_for_latest(question) or asks_for_latest(standalone)
+        if latest:
             retrieval = newest_first(retrieval)  # the model reads, and answers from, the newest first
         yield retrieval.passages
 
@@ -328,7 +329,6 @@ class AnswerEngine:
                 # Not when the checks set its reply aside: read again, a model that answered from
                 # a passage about something else answers as often wrongly as rightly (on SQuAD's
                 # unanswerable questions, made to look answerable, mostly wrongly).
-                latest = asks_for_latest(question) or asks_for_latest(standalone)
                 focused = (self._focused((standalone, question), found, retrieval, latest)
                            if _refused(reply) else None)
                 if focused is not None:
@@ -358,7 +358,7 @@ class AnswerEngine:
         none does or they are what the model has just read. A follow-up counts by its rewrite or
         its own words, whichever a passage mentions more of (a failed rewrite joins two questions).
         """
-        candidates = found.excluding(lambda p: _ADDRESSES_MODEL.search(p.text))
+        candidates = found.excluding(_addresses_model)
         rarity = self.store.word_rarity(set().union(*(question_words(form) for form in forms)))
         coverage = {p.passage_id: max(question_coverage(form, [p.text], rarity)[0] for form in forms)
                     for p in candidates.passages}
@@ -368,7 +368,7 @@ class AnswerEngine:
         if not kept:
             return None
         focused = (candidates.excluding(lambda p: p.passage_id not in kept).with_context(self.store)
-                   .excluding(lambda p: _ADDRESSES_MODEL.search(p.text)))
+                   .excluding(_addresses_model))
         if latest:
             focused = newest_first(focused)
         if {p.passage_id for p in focused.passages} == {p.passage_id for p in read.passages}:
@@ -772,6 +772,10 @@ _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:date|day|year|month)\b", re.IGNO
 _ASKS_TIME = re.compile(r"^\s*(?:and\s+)?when\b|\bat what time\b|\bhow long ago\b", re.IGNORECASE)
 
 
+def _addresses_model(passage: StoredPassage) -> bool:
+    return bool(_ADDRESSES_MODEL.search(passage.text))
+
+
 def _refused(reply: str) -> bool:
     """Whether the model's reply says the passages do not give the answer."""
     return not reply.strip() or bool(_ABSTAIN_REPLY.search(reply))
@@ -783,7 +787,7 @@ def _with_a_time(found: Retrieval, kept: Retrieval) -> Retrieval:
     if any(_TIME.search(p.text) for p in kept.passages):
         return kept
     for passage, relevance in zip(found.passages, found.relevance):
-        if _TIME.search(passage.text) and not _ADDRESSES_MODEL.search(passage.text):
+        if _TIME.search(passage.text) and not _addresses_model(passage):
             return replace(kept, passages=kept.passages + [passage], relevance=kept.relevance + [relevance])
     return kept
 
