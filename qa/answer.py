@@ -30,6 +30,7 @@ from qa.citations import (
     Claim,
     adds_to,
     attach_citations,
+    canonical_markers,
     contains_phrase,
     content_words,
     figures,
@@ -37,6 +38,7 @@ from qa.citations import (
     numbers,
     question_coverage,
     question_words,
+    readable_prefix,
     split_claims,
     support,
     unknown_names,
@@ -341,14 +343,22 @@ class AnswerEngine:
 
     def _reply(self, answer: Answer, question: str, retrieval: Retrieval,
                started: float) -> Generator[str, None, str]:
-        """Stream the model's reply to the question over these passages and return it whole;
-        the answer notes when the first token came."""
-        reply = ""
+        """Stream the model's reply to the question over these passages and return it whole,
+        its citations written `[n]` and the prompt's article labels gone (the reader sees neither
+        "[B]" nor "(1)"); the answer notes when the first token came."""
+        count = len(_blocks(retrieval.passages))
+        reply, shown = "", ""
         for piece in self.model.stream(self._messages(question, retrieval.passages)):  # type: ignore[union-attr]
             if answer.first_token_seconds is None:
                 answer.first_token_seconds = time.perf_counter() - started
             reply += piece
-            yield piece
+            visible = readable_prefix(reply, count)
+            if visible.startswith(shown) and len(visible) > len(shown):
+                yield visible[len(shown):]
+                shown = visible
+        reply = canonical_markers(reply, count)
+        if reply.startswith(shown) and len(reply) > len(shown):
+            yield reply[len(shown):]
         return reply
 
     def _focused(self, forms: tuple[str, ...], found: Retrieval, read: Retrieval,

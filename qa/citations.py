@@ -74,6 +74,67 @@ class Claim:
     cited: tuple[int, ...]
 
 
+# The prompt labels each passage's article with a letter, "(A)" or "(A, published 2025-12-19)";
+# a small model sometimes copies it ("Anna Berg [B] [1]"). A reader never sees those labels.
+_LABEL = r"(?:article\s+|passage\s+)?[A-Z](?:\s*,\s*published\s+[0-9-]+)?"
+_NUMBER_LIST = r"\d+(?:\s*(?:,|;|and|&|-|–)\s*\d+)*"
+_BRACKETED = re.compile(
+    rf"\s*\[\s*(?:{_LABEL}\s*[,;]?\s*)*(?P<square>{_NUMBER_LIST})?\s*\]"
+    rf"|\s*\(\s*(?:{_LABEL}\s*[,;]?\s*)*(?P<round>{_NUMBER_LIST})?\s*\)")
+# Markers listed on after a bracket, as small models write them: "[1], 2, 3 and 4."
+_LISTED_ON = re.compile(r"\]((?:\s*(?:,|and|&)\s*\d+)+)(?=\s*(?:[.;:!?\[]|$))")
+
+
+def canonical_markers(reply: str, passage_count: int) -> str:
+    """The reply with every citation written `[n]` and no article label left: "[1, 2]", "(1)",
+    "[1], 2 and 3", "[B] [1]" and "(A, 2)" become "[1][2]", "[1]", "[1][2][3]", "[1]", "[2]".
+
+    Only numbers of passages the model was given count as markers: "(2025)" stays a year.
+    """
+    def markers(numbers_text: str) -> list[int] | None:
+        found: list[int] = []
+        for piece in re.split(r"\s*(?:,|;|and|&)\s*", numbers_text.strip()):
+            low, _, high = piece.replace("–", "-").partition("-")
+            span = range(int(low), int(high) + 1) if high.strip() else [int(low)]
+            if not all(1 <= n <= passage_count for n in span) or len(span) > passage_count:
+                return None
+            found.extend(span)
+        return found
+
+    def rewritten(match: re.Match) -> str:
+        whole = match.group(0)
+        numbers_text = match.group("square") or match.group("round")
+        has_label = bool(re.search(r"[A-Za-z]", whole))
+        if numbers_text is None:
+            return "" if has_label else whole
+        numbers_found = markers(numbers_text)
+        if numbers_found is None:
+            return whole
+        return (" " if whole[0].isspace() else "") + "".join(f"[{n}]" for n in numbers_found)
+
+    def listed_on(match: re.Match) -> str:
+        numbers_found = markers(re.sub(r"^\s*(?:,|and|&)\s*", "", match.group(1)))
+        if numbers_found is None:
+            return match.group(0)
+        return "]" + "".join(f"[{n}]" for n in numbers_found)
+
+    text = _BRACKETED.sub(rewritten, reply)
+    text = _LISTED_ON.sub(listed_on, text)
+    text = re.sub(r"\]\s*(?:,|;|and|&)?\s*\[(?=\d)", "][", text)  # "[1], [2] and [3]"
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", text).strip()
+
+
+def readable_prefix(reply: str, passage_count: int) -> str:
+    """What of a reply still being generated can be shown: its text with markers made canonical
+    and labels gone, up to a bracket not yet closed (it may turn out to be a label)."""
+    opened = max(reply.rfind("["), reply.rfind("("))
+    if opened > max(reply.rfind("]"), reply.rfind(")")):
+        reply = reply[:opened]
+    elif re.search(r"\](?:\s|,|&|\d|\ban?d?\b)+$", reply):  # may go on "[1], 2 and 3"
+        reply = reply[:reply.rfind("]") + 1]
+    return canonical_markers(reply, passage_count)
+
+
 def split_claims(reply: str) -> list[Claim]:
     """The reply's sentences with the markers each carries (markers stripped from the text)."""
     # A marker placed after the full stop ("... Washington. [1]") belongs to that sentence.

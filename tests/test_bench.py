@@ -61,13 +61,17 @@ def test_bench_writes_results_with_sane_figures_and_a_plot(tmp_path, monkeypatch
     (row,) = result["scaling"]
     assert row["articles"] == 8
     assert row["passages"] > 8 * 10 and row["words"] > row["passages"]
-    assert row["index"]["seconds"] > 0 and row["index"]["passages_per_second"] > 0
+    # Times and rates are measured figures: a fast machine may round one to 0.0, so each is
+    # checked to be there and well formed, never to exceed a speed.
+    assert row["index"]["seconds"] >= 0 and row["index"]["passages_per_second"] >= 0
     assert row["embedding_alone"]["passages"] == row["passages"]
     assert row["throughput_ratio"] > 0 and row["cpu_throughput_ratio"] > 0
     assert result["complete"] is True
-    assert row["retrieval_ms"]["n"] > 10 and 0 < row["retrieval_ms"]["p50"] <= row["retrieval_ms"]["p95"]
-    assert 0 < row["passages_ready_ms"]["p50"]
-    assert 0 < row["folder_scan_ms"]["p50"] and 0 < row["evidence_answer_ms"]["p50"]
+    assert row["retrieval_ms"]["n"] > 10
+    for figure in ("retrieval_ms", "passages_ready_ms", "folder_scan_ms", "evidence_answer_ms"):
+        spread = row[figure]
+        assert spread["n"] >= 1, figure
+        assert 0 <= spread["p50"] <= spread["p95"], (figure, spread)
     assert 0 <= row["retrieval_hit_at_k"] <= 1
     # Indexing and answering each ran in a process of their own, each with its own peak.
     assert row["peak_rss_mib"]["indexing"] > 100 and row["peak_rss_mib"]["answering"] > 100

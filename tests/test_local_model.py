@@ -68,9 +68,13 @@ def _closed_port() -> int:
 def test_unreachable_endpoint_answers_from_the_articles_with_a_notice(make_settings):
     settings = make_settings(llm="openai", openai_base_url=f"http://127.0.0.1:{_closed_port()}/v1",
                              openai_api_key="sk-test-secret-123", llm_timeout=5)
+    engine = AnswerEngine(settings)
+    engine.ensure_index()  # what is timed is the model call, not indexing
     started = time.monotonic()
-    answer = AnswerEngine(settings).ask("Who is the spokesperson of Pakistan's Foreign Ministry?")
-    assert time.monotonic() - started < 15
+    answer = engine.ask("Who is the spokesperson of Pakistan's Foreign Ministry?")
+    # A refused connection fails at once; the bound only tells it from the client's default of
+    # minutes of retries, on any machine.
+    assert time.monotonic() - started < 60
     assert answer.mode == "extracted" and "could not be reached" in answer.notice
     assert any("Tahir Andrabi" in c.quote for c in answer.citations)
     assert "sk-test-secret-123" not in answer.to_json()
@@ -96,8 +100,10 @@ def test_endpoint_that_never_answers_gives_up_at_the_timeout(make_settings):
     try:
         settings = make_settings(llm="openai", llm_timeout=2, openai_api_key="x",
                                  openai_base_url=f"http://127.0.0.1:{silent.getsockname()[1]}/v1")
+        engine = AnswerEngine(settings)
+        engine.ensure_index()  # what is timed is the model call, not indexing
         started = time.monotonic()
-        answer = AnswerEngine(settings).ask("Who is Hamas's Gaza chief?")
+        answer = engine.ask("Who is Hamas's Gaza chief?")
         elapsed = time.monotonic() - started
     finally:
         stop.set()
@@ -107,7 +113,9 @@ def test_endpoint_that_never_answers_gives_up_at_the_timeout(make_settings):
         silent.close()
     assert "did not answer within 2 s" in answer.notice
     assert answer.mode == "extracted" and not answer.abstained
-    assert elapsed < 12  # two attempts of 2 s plus back-off, not the client's default 10 minutes
+    # It waited for the timeout, and gave up after its few attempts of 2 s, not after the client's
+    # default of 10 minutes (the upper bound is loose: a loaded machine must not break it).
+    assert 2 <= elapsed < 90
 
 
 def test_unknown_model_name_is_a_clear_message(make_settings):

@@ -26,9 +26,18 @@ LANTERN_QUESTION = "How many visitors did the Lake Varna lantern festival draw?"
 
 
 def _serve(tmp_path, articles_dir, **settings):
-    """`newsdesk chat` in evidence mode; yield its URL, stop it afterwards."""
-    with running_page(articles_dir, tmp_path, llm="none", **settings) as url:
+    """`newsdesk chat` (evidence mode unless `llm` is given); yield its URL, stop it afterwards,
+    and fail if its console output, through its shutdown, holds a traceback."""
+    settings.setdefault("llm", "none")
+    with running_page(articles_dir, tmp_path, **settings) as url:
         yield url
+    assert_no_traceback(tmp_path / "page.log")
+
+
+def assert_no_traceback(log_path: Path) -> None:
+    # A page error (a handler returning the wrong outputs, a failed event) is only ever seen here.
+    log = log_path.read_text(encoding="utf-8", errors="replace")
+    assert "Traceback (most recent call last)" not in log, log[-6000:]
 
 
 @pytest.fixture
@@ -180,6 +189,26 @@ def test_page_answers_with_the_quoted_source_and_abstains_off_topic(seeds_page, 
 
     page.locator("#nd-new-chat").click()
     expect(page.locator('[data-testid="bot"]')).to_have_count(0, timeout=10_000)
+
+
+def test_the_page_answering_with_the_default_model_logs_no_traceback(tmp_path, articles_dir, browser):
+    # The bundled 1.5B model, as `make run` serves it; the page stays open past several polls
+    # of the Articles view (every 3 s), which once logged a traceback each time.
+    from playwright.sync_api import expect
+
+    for url in _serve(tmp_path, articles_dir, llm="local"):
+        page = _open(browser, url)
+        expect(page.locator("#nd-status")).to_contain_text("qwen2.5-coder-1.5b", timeout=60_000)
+        box = page.locator("#nd-question textarea")
+        box.fill("Who is the spokesperson of Pakistan's Foreign Ministry?")
+        box.press("Enter")
+        answer = page.locator('[data-testid="bot"]').last
+        expect(answer).to_contain_text("Answered", timeout=300_000)  # loads the model first
+        assert not re.search(r"[\[(][A-Z][\]),]", answer.inner_text())  # no prompt label shown
+        _articles_tab(page)
+        expect(page.locator("#nd-index-status")).to_contain_text("articles")
+        page.wait_for_timeout(10_000)  # several polls of the Articles view
+        page.close()
 
 
 def test_a_citation_opens_its_article_with_the_passage_highlighted(seeds_page, browser):

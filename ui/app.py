@@ -461,7 +461,7 @@ def build_page(settings: Settings) -> gr.Blocks:
         watch.check(wait=wait)
         current = watch.version()
         if current == version:
-            return gr.skip(), gr.skip(), gr.skip(), version
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), version
         uploads = sorted((r.title + " (" + r.source + ")", r.source)
                          for r in watch.records() if is_upload(r.source))
         outlets = sorted({r.outlet for r in watch.records() if r.outlet}, key=str.casefold)
