@@ -1,4 +1,4 @@
-"""The development pool (issue 19): question sets to tune on (`fit`) and sets to report on (`check`).
+"""The development pool (issue 19): question sets to tune on (`fit`) and to report on (`check`).
 
 Built from RealTimeQA's weekly news quizzes (read from a fetched snapshot; the texts are written
 under the data folder, never committed), the repository's SQuAD sample and seed held-out sets 1-3.
