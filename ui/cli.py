@@ -1,4 +1,4 @@
-"""The `newsdesk` command: index, ask, timeline, chat, eval and bench, over the settings of the environment and `.env`.
+"""The `newsdesk` command: index, ask, timeline, chat, eval, pool and bench, over the settings of the environment and `.env`.
 
 It only presents what `index` and `qa` return; errors become one line on stderr and exit code 2.
 """
@@ -105,6 +105,20 @@ def _parser() -> argparse.ArgumentParser:
                          "of the articles that report the same event (the others stand alone)")
     stories.add_argument("--out", type=Path, help="write the results (with every mistake) as JSON")
     stories.set_defaults(run=_eval_stories)
+
+    pool = commands.add_parser("pool", help="the development pool: build it, or show its sets")
+    pool_commands = pool.add_subparsers(dest="pool_command", required=True)
+    build = pool_commands.add_parser(
+        "build", help="build the pool under NEWSDESK_DATA_DIR/pool/ and check it against the manifest")
+    build.add_argument("--realtimeqa", type=Path, required=True, metavar="PATH",
+                       help="a fetched realtimeqa/realtimeqa_public: checkout or git directory")
+    build.add_argument("--manifest", type=Path, help="default: qa/data/pool.json")
+    build.add_argument("--write-manifest", action="store_true",
+                       help="(re)write the manifest from this build instead of checking against it")
+    build.set_defaults(run=_pool_build)
+    show = pool_commands.add_parser("show", help="the pool's sets and parts, with counts")
+    show.add_argument("--manifest", type=Path, help="default: qa/data/pool.json")
+    show.set_defaults(run=_pool_show)
 
     bench = commands.add_parser(
         "bench", help="measure speed, indexing throughput and memory (and compare with LlamaIndex)")
@@ -404,6 +418,41 @@ def _eval_stories(args: argparse.Namespace) -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+def _pool_build(args: argparse.Namespace) -> int:
+    from index.settings import load_settings
+    from qa.devpool import (PoolError, build_pool, default_manifest, differences, read_manifest,
+                            write_manifest)
+
+    manifest_path = args.manifest or default_manifest()
+    try:
+        built = build_pool(args.realtimeqa, load_settings().data_dir,
+                           progress=lambda line: print(line, file=sys.stderr, flush=True))
+        if args.write_manifest or not manifest_path.exists():
+            write_manifest(built, manifest_path)
+            print(f"wrote {manifest_path}", file=sys.stderr)
+            return 0
+        problems = differences(built, read_manifest(manifest_path))
+    except PoolError as error:
+        print(f"newsdesk: {error}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(f"  DIFFERS {problem}", file=sys.stderr)
+    print(f"{'differs from' if problems else 'matches'} {manifest_path}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _pool_show(args: argparse.Namespace) -> int:
+    from index.settings import load_settings
+    from qa.devpool import PoolError, format_pool, read_manifest
+
+    try:
+        print(format_pool(read_manifest(args.manifest), load_settings().data_dir))
+    except PoolError as error:
+        print(f"newsdesk: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
