@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.devpool import (PoolError, PoolPlan, Snapshot, build_pool, default_manifest, differences,
-                        pool_sets, read_manifest, split_half, write_manifest)
+from qa.evaluation.pool import (PoolError, PoolPlan, default_manifest, differences, pool_sets,
+                                read_manifest, split_half, write_manifest)
+from qa.evaluation.pool_build import build_pool
+from qa.evaluation.realtimeqa import Snapshot
 from qa.evaluation import load_dataset, load_squad
 from ui.cli import main
 
@@ -253,7 +255,7 @@ def test_a_week_missing_from_the_snapshot_is_skipped_and_reported(snapshot, tmp_
 
 
 def test_pool_build_command_checks_the_manifest(snapshot, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("qa.devpool.PoolPlan", lambda: PLAN)  # the plan needs real weeks
+    monkeypatch.setattr("qa.evaluation.pool_build.PoolPlan", lambda: PLAN)  # the plan needs real weeks
     monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
     manifest = tmp_path / "pool.json"
     command = ["pool", "build", "--realtimeqa", str(snapshot), "--manifest", str(manifest)]

@@ -423,8 +423,9 @@ def _eval_stories(args: argparse.Namespace) -> int:
 
 def _pool_build(args: argparse.Namespace) -> int:
     from index.settings import load_settings
-    from qa.devpool import (PoolError, build_pool, default_manifest, differences, read_manifest,
-                            write_manifest)
+    from qa.evaluation.pool import (PoolError, default_manifest, differences, read_manifest,
+                                    write_manifest)
+    from qa.evaluation.pool_build import build_pool
 
     manifest_path = args.manifest or default_manifest()
     try:
@@ -446,7 +447,7 @@ def _pool_build(args: argparse.Namespace) -> int:
 
 def _pool_show(args: argparse.Namespace) -> int:
     from index.settings import load_settings
-    from qa.devpool import PoolError, format_pool, read_manifest
+    from qa.evaluation.pool import PoolError, format_pool, read_manifest
 
     try:
         print(format_pool(read_manifest(args.manifest), load_settings().data_dir))
