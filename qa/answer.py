@@ -400,9 +400,14 @@ class AnswerEngine:
             return answer
         second = self._checked(second, self._verified(question, focused.passages, reply), focused,
                                question)
+        # Answer.passages: every passage put before the model for this answer, over both readings.
+        read_first = {p.passage_id for p in answer.passages}
+        both = answer.passages + [p for p in second.passages if p.passage_id not in read_first]
         if not second.abstained:
+            second.passages = both
             return second
         answer.notice = _joined(answer.notice, second.notice)
+        answer.passages = both
         return answer
 
     def _queue_wait(self) -> float:

@@ -70,8 +70,11 @@ def _week_files(week: str) -> tuple[list[dict], list[dict]]:
 
 @pytest.fixture
 def snapshot(tmp_path) -> Path:
+    return write_snapshot(tmp_path / "realtimeqa")
+
+
+def write_snapshot(root: Path) -> Path:
     """A RealTimeQA-shaped checkout: weeks of 2024 and 2025, and files the pool must not read."""
-    root = tmp_path / "realtimeqa"
     for week in WEEKS:
         folder = root / "past" / week[:4]
         folder.mkdir(parents=True, exist_ok=True)

@@ -166,7 +166,7 @@ def test_squad_json_runs_as_it_is_with_its_own_articles_and_store(tmp_path):
     kinds = [q["kind"] for q in result["questions"]]
     assert kinds == ["factoid", "factoid", "unanswerable"]
     assert result["summary"]["answer_accuracy"] == 1.0  # evidence mode quotes the sentences
-    assert result["summary"]["retrieval_hit_at_k"] == 1.0
+    assert result["summary"]["reader_recall"] == 1.0
     written = list((tmp_path / "data" / "datasets").glob("squad-*/articles/*.txt"))
     assert len(written) == 1 and "Ana Brill" in written[0].read_text()
 
@@ -231,3 +231,109 @@ def test_names_the_conversation_gave_are_not_guesses():
     assert answer_correct(which, _answer("Turkiye was travelling with Qatar and Egypt [1]."))
     alone = GoldQuestion("Which regional power was travelling with them?", ["Turkiye"], True, [], "followup")
     assert not answer_correct(alone, _answer("Turkiye was travelling with Qatar and Egypt [1]."))
+
+
+# ----- the figures of the trade-off, the reply cache, the pool ---------------------------------
+def _scored(item: GoldQuestion, answer: Answer) -> dict:
+    from qa.evaluation import score
+
+    return {"answerable": item.answerable, "kind": item.kind, "seconds": 1.0,
+            "first_token_seconds": None, "scores": score(item, answer)}
+
+
+def test_trust_shown_accuracy_and_reader_recall_sum_up_a_run():
+    from index.store import StoredPassage
+    from qa.evaluation import summarise
+
+    asked = GoldQuestion("Who?", ["Tahir Andrabi"], True, ["b.txt"], "factoid")
+    absent = GoldQuestion("How old?", [], False, [], "unanswerable")
+    holding = StoredPassage("b#1", "b.txt", 1, 0, 30, "spokesperson Tahir Andrabi said", "B", None, None)
+    right = _answer("Tahir Andrabi [1].", ("spokesperson Tahir Andrabi said",))
+    right.passages = [holding]
+    records = [
+        _scored(asked, right),                                    # +1, shown, right, read
+        _scored(asked, _answer("Rubio [1].", ("Rubio spoke",))),  # -1, shown, wrong, not read
+        _scored(asked, _answer("", abstained=True)),              # 0, withheld
+        _scored(absent, _answer("", abstained=True)),             # +1, rightly declined
+        _scored(absent, _answer("He is 40 [1].", ("He is 40",))), # -1, answered when absent
+    ]
+    assert [r["scores"]["trust"] for r in records] == [1, -1, 0, 1, -1]
+    summary = summarise(records)
+    assert summary["trust_score"] == 0.0
+    assert summary["shown_accuracy"] == round(1 / 3, 4)
+    assert summary["reader_recall"] == round(1 / 3, 4)
+    assert summary["risk_coverage"] == [[0.6, round(1 / 3, 4)]]  # one point until a score exists
+
+
+def test_risk_coverage_moves_with_a_confidence_score():
+    from qa.evaluation.scoring import risk_coverage
+
+    def record(confidence: float, correct: bool) -> dict:
+        return {"answerable": True, "confidence": confidence,
+                "scores": {"correct": correct, "abstained": False}}
+
+    points = risk_coverage([record(0.9, True), record(0.8, True), record(0.3, False), record(0.1, False)])
+    assert points == [[0.25, 1.0], [0.5, 1.0], [0.75, round(2 / 3, 4)], [1.0, 0.5]]
+
+
+def test_a_replayed_run_gives_the_same_answers_without_the_model(settings, tmp_path):
+    from qa.answer import AnswerEngine
+    from qa.evaluation.runner import EvaluationSet, run_sets
+    from tests.test_citations import ScriptedModel
+
+    engine = AnswerEngine(settings)
+    engine.model = model = ScriptedModel("The spokesperson is Tahir Andrabi [1].")
+    items = load_dataset(default_dataset())[:6]
+    sets = [EvaluationSet("gold", items, settings)]
+    cache = tmp_path / "replies"
+    first = run_sets(sets, lambda _settings: engine, replies_cache=cache)
+    asked = len(model.prompts)
+    assert asked > 0 and first["replies"] == {"cache": str(cache), "from_cache": 0, "from_model": asked}
+    second = run_sets(sets, lambda _settings: engine, replies_cache=cache)
+    assert len(model.prompts) == asked  # the model was not asked again
+    assert second["replies"]["from_cache"] == asked and second["replies"]["from_model"] == 0
+    keep = ("answer", "abstained", "citations", "notice")
+    assert ([{k: q[k] for k in keep} for q in second["questions"]]
+            == [{k: q[k] for k in keep} for q in first["questions"]])
+
+
+def test_a_reply_cut_short_is_not_replayed(tmp_path):
+    from qa.evaluation.reply_cache import CachedReplies
+    from qa.llm import ModelInfo, ModelUnavailable
+
+    class Failing:
+        info = ModelInfo("local", "failing", None)
+        calls = 0
+
+        def stream(self, messages, max_tokens=200):
+            Failing.calls += 1
+            yield "Tahir"
+            raise ModelUnavailable("the model stopped answering")
+
+    cached = CachedReplies(Failing(), tmp_path)
+    for _ in range(2):
+        with pytest.raises(ModelUnavailable):
+            list(cached.stream([{"role": "user", "content": "Who?"}]))
+    assert Failing.calls == 2 and cached.cached == 0
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_eval_pool_runs_each_set_over_its_own_articles_in_one_result(tmp_path, settings):
+    from qa.answer import engine_for
+    from qa.evaluation.pool import write_manifest
+    from qa.evaluation.pool_build import build_pool
+    from qa.evaluation.runner import format_table, pool_part_sets, run_sets
+    from tests.test_devpool import PLAN, _quiet, write_snapshot
+
+    source = write_snapshot(tmp_path / "rtqa")
+    manifest = tmp_path / "pool.json"
+    write_manifest(build_pool(source, settings.data_dir, PLAN, progress=_quiet), manifest)
+    sets = pool_part_sets(settings, "fit", manifest)
+    result = run_sets(sets, engine_for)
+    assert list(result["by_set"]) == [s.name for s in sets]
+    assert len(result["questions"]) == sum(len(s.items) for s in sets)
+    assert {q["set"] for q in result["questions"]} == {s.name for s in sets}
+    for pool_set in sets:  # each set was indexed into its own store
+        assert (pool_set.settings.data_dir / "manifest.json").is_file()
+    table = format_table(result)
+    assert all(s.name in table for s in sets) and "trust score" in table

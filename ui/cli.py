@@ -9,8 +9,9 @@ import argparse
 import json
 import signal
 import sys
-import time
 from pathlib import Path
+
+from ui.eval_command import add_eval_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,20 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--port", type=int, help="overrides NEWSDESK_PORT")
     chat.set_defaults(run=_chat)
 
-    evaluate = commands.add_parser("eval", help="score answers on a gold set")
-    evaluate.add_argument("--dataset", type=Path,
-                          help="JSONL gold set or SQuAD v2.0 JSON (default: the seed gold set)")
-    evaluate.add_argument("--out", type=Path, help="write every answer and score as JSON here")
-    evaluate.add_argument("--min-accuracy", type=float, help="exit 1 if answer accuracy is below")
-    evaluate.add_argument("--resume", action="store_true",
-                          help="continue an interrupted run with the same --out, skipping the "
-                          "questions it already answered")
-    evaluate.add_argument("--limit", type=int, help="only the first N questions")
-    evaluate.add_argument("--kinds", help="comma-separated kinds to run (factoid,followup,...)")
-    evaluate.add_argument("--baseline", type=Path,
-                          help="results JSON of an earlier run to compare with (default: the "
-                          "checked-in run for the seed gold set)")
-    evaluate.set_defaults(run=_eval)
+    add_eval_command(commands)
 
     stories = commands.add_parser(
         "eval-stories", help="precision and recall of recognising the same story told twice")
@@ -305,80 +293,6 @@ def _chat(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
     settings = load_settings(**overrides)
     serve(settings)
-    return 0
-
-
-def _eval(args: argparse.Namespace) -> int:
-    from index.settings import load_settings
-    from qa.evaluation import (DatasetError, baseline_for, compare, default_dataset,
-                               format_comparison, format_table, is_squad, load_dataset,
-                               prepare_squad, run_evaluation)
-
-    settings = load_settings()
-    dataset = args.dataset or default_dataset()
-    try:
-        if is_squad(dataset):
-            items, settings = prepare_squad(settings, dataset)
-        else:
-            items = load_dataset(dataset)
-    except (OSError, DatasetError) as error:
-        print(f"newsdesk: {error}", file=sys.stderr)
-        return 2
-    if args.kinds:
-        wanted = {k.strip() for k in args.kinds.split(",")}
-        items = [item for item in items if item.kind in wanted]
-    if args.limit:
-        items = items[: args.limit]
-    engine = _engine(settings)
-    model = engine.model.info if engine.model else None
-    print(f"Evaluating {len(items)} questions from {dataset} with "
-          f"{f'{model.backend} model {model.name}' if model else 'no model (evidence mode)'}",
-          file=sys.stderr)
-    started = time.perf_counter()
-
-    def show(done: int, total: int, record: dict) -> None:
-        verdict = {True: "right", False: "WRONG", None: ""}[record["scores"]["correct"]]
-        if not record["answerable"]:
-            verdict = "abstained" if record["abstained"] else "ANSWERED"
-        print(f"  [{done}/{total}] {verdict:9s} {record['seconds']:5.1f}s  {record['question'][:70]}",
-              file=sys.stderr, flush=True)
-
-    journal = args.out.with_suffix(".partial.jsonl") if args.out else None
-    if journal is not None and not args.resume:
-        journal.unlink(missing_ok=True)
-    elif journal is not None and journal.exists():
-        print(f"Resuming from {journal}", file=sys.stderr)
-    if journal is not None:
-        journal.parent.mkdir(parents=True, exist_ok=True)
-    result = run_evaluation(engine, items, progress=show, journal=journal)
-    result["dataset"] = str(dataset)
-    result["seconds"] = round(time.perf_counter() - started, 1)
-    print(format_table(result))
-    baseline_path = args.baseline or baseline_for(dataset, model.backend if model else "none")
-    if baseline_path and not (args.limit or args.kinds):
-        try:
-            baseline = json.loads(Path(baseline_path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            print(f"newsdesk: cannot read the baseline {baseline_path}: {error}", file=sys.stderr)
-        else:
-            result["comparison"] = {"baseline": str(baseline_path), "metrics": compare(result, baseline)}
-            print(f"\nAgainst {baseline_path}:")
-            print(format_comparison(result["comparison"]["metrics"]))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-        from ui.report import write_report
-
-        report = args.out.with_suffix(".html")
-        write_report(result, report)
-        if journal is not None:
-            journal.unlink(missing_ok=True)  # the run is complete
-        print(f"wrote {args.out} and {report}", file=sys.stderr)
-    accuracy = result["summary"]["answer_accuracy"]
-    if args.min_accuracy is not None and (accuracy or 0.0) < args.min_accuracy:
-        print(f"newsdesk: answer accuracy {accuracy} is below --min-accuracy {args.min_accuracy}",
-              file=sys.stderr)
-        return 1
     return 0
 
 

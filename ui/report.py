@@ -8,8 +8,10 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-METRICS = ("answer_accuracy", "citation_support", "answered_rate", "abstention_accuracy", "f1",
-           "retrieval_hit_at_k")
+METRICS = ("answer_accuracy", "citation_support", "answered_rate", "abstention_accuracy",
+           "shown_accuracy", "reader_recall")
+TABLE = ("answer_accuracy", "abstention_accuracy", "trust_score", "shown_accuracy", "reader_recall",
+         "citation_support", "answered_rate", "latency_p50")
 COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#d62728", "#ff7f0e", "#17becf")
 
 
@@ -71,6 +73,32 @@ def _latency_histogram(seconds: list[float]) -> str:
     return "".join(parts)
 
 
+def _risk_coverage(points: list[list[float]]) -> str:
+    """Share of answers right against share of questions answered, as the decision moves."""
+    if not points:
+        return "<p>No questions.</p>"
+    size, margin = 320, 40
+    def place(coverage: float, accuracy: float) -> tuple[float, float]:
+        return margin + coverage * (size - margin), size - accuracy * (size - margin)
+    parts = [f'<svg viewBox="0 0 {size + 20} {size + 40}" role="img" aria-label="risk and coverage"'
+             f' style="max-width:380px">']
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        x, y = place(tick, tick)
+        parts.append(f'<line x1="{margin}" x2="{size}" y1="{y:.0f}" y2="{y:.0f}" stroke="#ddd"/>'
+                     f'<text x="4" y="{y + 4:.0f}" font-size="11">{tick:.2f}</text>'
+                     f'<text x="{x:.0f}" y="{size + 16}" font-size="11" text-anchor="middle">'
+                     f'{tick:.2f}</text>')
+    line = " ".join("{:.1f},{:.1f}".format(*place(c, a)) for c, a in points)
+    parts.append(f'<polyline points="{line}" fill="none" stroke="#1f77b4" stroke-width="2"/>')
+    for coverage, accuracy in points:
+        x, y = place(coverage, accuracy)
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#1f77b4"><title>answered '
+                     f'{coverage:.2f}, right {accuracy:.2f}</title></circle>')
+    parts.append(f'<text x="{(size + margin) / 2:.0f}" y="{size + 34}" font-size="12" '
+                 'text-anchor="middle">share of questions answered</text></svg>')
+    return "".join(parts)
+
+
 def _cell(value) -> str:
     if value is None:
         return "–"
@@ -83,9 +111,10 @@ def write_report(result: dict, path: Path) -> None:
     model = result.get("model", {})
     rows = "".join(
         f"<tr><th>{html.escape(kind)}</th>" + "".join(f"<td>{_cell(figures.get(m))}</td>" for m in
-                                                     ("questions",) + METRICS + ("latency_p50",))
+                                                     ("questions",) + TABLE)
         + "</tr>"
-        for kind, figures in [("all", summary), *result["by_kind"].items()]
+        for kind, figures in [("all", summary), *result["by_kind"].items(),
+                              *result.get("by_set", {}).items()]
     )
     comparison = ""
     if result.get("comparison"):
@@ -116,9 +145,12 @@ tr.bad td{{background:#fdecea}} tr.bad th{{color:#b00}} svg{{width:100%;height:a
 <p>Dataset <code>{html.escape(str(result.get('dataset', '')))}</code>, model
 <code>{html.escape(str(model.get('backend', '')))} {html.escape(str(model.get('name', '')))}</code>,
 {summary['questions']} questions in {result.get('seconds', 0)} s.</p>
-<table><tr><th></th><th>n</th>{''.join(f'<th>{m.replace("_", " ")}</th>' for m in METRICS)}<th>latency p50</th></tr>{rows}</table>
+<table><tr><th></th><th>n</th>{''.join(f'<th>{m.replace("_", " ")}</th>' for m in TABLE)}</tr>{rows}</table>
+<p>Trust: +1 right or rightly declined, 0 withheld, -1 wrong or answered when the articles do not
+say, averaged (-1 to 1). Reader recall: an accepted answer is among the passages the model read.</p>
 {comparison}
 <h2>Metrics per kind</h2>{_bars_per_kind(result['by_kind'])}
+<h2>Risk and coverage</h2>{_risk_coverage(summary.get('risk_coverage') or [])}
 <h2>Latency per question</h2>{_latency_histogram([q['seconds'] for q in result['questions']])}
 <h2>Every answer</h2><table><tr><th>kind</th><th>question</th><th>expected</th><th>answer</th><th>s</th></tr>{answers}</table>
 </body></html>"""

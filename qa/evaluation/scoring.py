@@ -160,7 +160,40 @@ def score(item: GoldQuestion, answer: Answer) -> dict:
                                 and not answer.abstained else None),
         "abstained": answer.abstained,
         "abstention_correct": answer.abstained if not item.answerable else None,
+        "trust": trust(item, answer),
     }
+
+
+def trust(item: GoldQuestion, answer: Answer) -> int:
+    """+1 right or rightly declined, 0 withheld (declined though the articles say), -1 wrong or
+    answered when the articles do not say."""
+    if answer.abstained:
+        return 1 if not item.answerable else 0
+    return 1 if item.answerable and answer_correct(item, answer) else -1
+
+
+def risk_coverage(records: list[dict]) -> list[list[float]]:
+    """Points [share of questions answered, share of those answers right] as the decision moves.
+
+    With a `confidence` on each record (the decision's score), one point per threshold, most
+    confident first; without it, the single point the run made.
+    """
+    if not records:
+        return []
+    def right(r: dict) -> bool:
+        return bool(r["answerable"] and r["scores"]["correct"])
+    scored = [r for r in records if r.get("confidence") is not None]
+    if not scored:
+        shown = [r for r in records if not r["scores"]["abstained"]]
+        return [[round(len(shown) / len(records), 4),
+                 round(sum(map(right, shown)) / len(shown), 4) if shown else 1.0]]
+    ordered = sorted(scored, key=lambda r: -r["confidence"])
+    points, good = [], 0
+    for count, record in enumerate(ordered, start=1):
+        good += right(record)
+        if count == len(ordered) or ordered[count]["confidence"] != record["confidence"]:
+            points.append([round(count / len(records), 4), round(good / count, 4)])
+    return points
 
 
 def _mean(values: Iterable[bool | None]) -> float | None:
@@ -198,9 +231,15 @@ def summarise(records: list[dict]) -> dict:
         "abstention_precision": _mean(not r["answerable"] for r in abstained),
         "exact_match": _average(r["scores"]["exact_match"] for r in records),
         "f1": _average(r["scores"]["f1"] for r in records),
-        "retrieval_hit_at_k": _mean(r["scores"]["retrieval_hit"] for r in answerable),
+        "trust_score": _average(r["scores"].get("trust") for r in records),
+        # Of the answers shown, the share that are right (an answer to an unanswerable is wrong).
+        "shown_accuracy": _mean(bool(r["answerable"] and r["scores"]["correct"])
+                                for r in records if not r["scores"]["abstained"]),
+        # An accepted answer is in the passages put before the model (Answer.passages).
+        "reader_recall": _mean(r["scores"]["retrieval_hit"] for r in answerable),
         "retrieval_mrr": _average(r["scores"]["reciprocal_rank"] for r in answerable),
         "latency_p50": _percentile(latencies, 0.5),
         "latency_p95": _percentile(latencies, 0.95),
         "first_token_p50": _percentile(first_tokens, 0.5),
+        "risk_coverage": risk_coverage(records),
     }

@@ -1,0 +1,136 @@
+"""`newsdesk eval`: runs a question set or a part of the development pool and shows the figures,
+as a table in the terminal, JSON and an HTML report; the running itself is qa.evaluation's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def add_eval_command(commands) -> None:
+    evaluate = commands.add_parser("eval", help="score answers on a gold set or the development pool")
+    chosen = evaluate.add_mutually_exclusive_group()
+    chosen.add_argument("--dataset", type=Path,
+                        help="JSONL gold set or SQuAD v2.0 JSON (default: the seed gold set)")
+    chosen.add_argument("--pool", choices=["fit", "check"],
+                        help="a part of the development pool (README, 'Development pool'): each of "
+                        "its sets over its own articles and store, one report with a row per set")
+    evaluate.add_argument("--out", type=Path, help="write every answer and score as JSON here")
+    evaluate.add_argument("--min-accuracy", type=float, help="exit 1 if answer accuracy is below")
+    evaluate.add_argument("--replies-cache", type=Path, metavar="DIR",
+                          help="keep every model reply here by its exact request and replay it "
+                          "when the same request comes again")
+    evaluate.add_argument("--resume", action="store_true",
+                          help="continue an interrupted run with the same --out, skipping the "
+                          "questions it already answered")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions of each set")
+    evaluate.add_argument("--kinds", help="comma-separated kinds to run (factoid,followup,...)")
+    evaluate.add_argument("--baseline", type=Path,
+                          help="results JSON of an earlier run to compare with (default: the "
+                          "checked-in run for the seed gold set)")
+    evaluate.set_defaults(run=run_eval)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from index.settings import load_settings
+    from qa.evaluation import DatasetError, default_dataset
+    from qa.evaluation.pool import PoolError
+    from qa.evaluation.runner import dataset_sets, pool_part_sets
+
+    settings = load_settings()
+    dataset = args.dataset or default_dataset()
+    try:
+        sets = (pool_part_sets(settings, args.pool) if args.pool
+                else dataset_sets(settings, dataset))
+    except (OSError, DatasetError, PoolError) as error:
+        print(f"newsdesk: {error}", file=sys.stderr)
+        return 2
+    wanted = {k.strip() for k in args.kinds.split(",")} if args.kinds else None
+    for evaluation_set in sets:
+        items = [item for item in evaluation_set.items if wanted is None or item.kind in wanted]
+        evaluation_set.items[:] = items[: args.limit] if args.limit else items
+    result = _run(args, sets, f"the {args.pool} part of the pool" if args.pool else str(dataset))
+    result["dataset"] = f"pool:{args.pool}" if args.pool else str(dataset)
+    _compare_with_baseline(args, result, dataset)
+    _write(args, result)
+    accuracy = result["summary"]["answer_accuracy"]
+    if args.min_accuracy is not None and (accuracy or 0.0) < args.min_accuracy:
+        print(f"newsdesk: answer accuracy {accuracy} is below --min-accuracy {args.min_accuracy}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run(args: argparse.Namespace, sets, described: str) -> dict:
+    from qa.evaluation.runner import format_table, run_sets
+    from ui.cli import _engine
+
+    total = sum(len(s.items) for s in sets)
+    first = _engine(sets[0].settings)
+    model = first.model.info if first.model else None
+    print(f"Evaluating {total} questions from {described} with "
+          f"{f'{model.backend} model {model.name}' if model else 'no model (evidence mode)'}",
+          file=sys.stderr)
+
+    def show(name: str, done: int, count: int, record: dict) -> None:
+        verdict = {True: "right", False: "WRONG", None: ""}[record["scores"]["correct"]]
+        if not record["answerable"]:
+            verdict = "abstained" if record["abstained"] else "ANSWERED"
+        where = f"{name} " if len(sets) > 1 else ""
+        print(f"  {where}[{done}/{count}] {verdict:9s} {record['seconds']:5.1f}s  "
+              f"{record['question'][:70]}", file=sys.stderr, flush=True)
+
+    journal = args.out.with_suffix(".partial.jsonl") if args.out else None
+    if journal is not None and not args.resume:
+        journal.unlink(missing_ok=True)
+    elif journal is not None and journal.exists():
+        print(f"Resuming from {journal}", file=sys.stderr)
+    if journal is not None:
+        journal.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    result = run_sets(sets, _engine, progress=show, journal=journal,
+                      replies_cache=args.replies_cache)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    print(format_table(result))
+    if "replies" in result:
+        replies = result["replies"]
+        print(f"Model replies: {replies['from_cache']} from the cache {replies['cache']}, "
+              f"{replies['from_model']} from the model (latencies of cached replies are not the "
+              "model's)")
+    return result
+
+
+def _compare_with_baseline(args: argparse.Namespace, result: dict, dataset: Path) -> None:
+    from qa.evaluation import baseline_for, compare, format_comparison
+
+    if args.pool or args.limit or args.kinds:
+        return
+    backend = result["model"].get("backend", "none")
+    baseline_path = args.baseline or baseline_for(dataset, backend)
+    if not baseline_path:
+        return
+    try:
+        baseline = json.loads(Path(baseline_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        print(f"newsdesk: cannot read the baseline {baseline_path}: {error}", file=sys.stderr)
+        return
+    result["comparison"] = {"baseline": str(baseline_path), "metrics": compare(result, baseline)}
+    print(f"\nAgainst {baseline_path}:")
+    print(format_comparison(result["comparison"]["metrics"]))
+
+
+def _write(args: argparse.Namespace, result: dict) -> None:
+    if not args.out:
+        return
+    from ui.report import write_report
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    report = args.out.with_suffix(".html")
+    write_report(result, report)
+    args.out.with_suffix(".partial.jsonl").unlink(missing_ok=True)  # the run is complete
+    print(f"wrote {args.out} and {report}", file=sys.stderr)
