@@ -334,7 +334,7 @@ def _rows(article: Article, passages) -> list[StoredPassage]:
     return [
         StoredPassage(passage_id=p.passage_id, source=article.source, ordinal=p.ordinal,
                       start=p.start, end=p.end, text=p.text, title=article.title,
-                      outlet=article.outlet, published=article.published)
+                      outlet=article.outlet, published=article.published, url=article.url)
         for p in passages
     ]
 
@@ -352,6 +352,7 @@ def _record(article: Article, passages: int) -> ArticleRecord:
         metadata_hash=article.metadata_hash,
         metadata_version=METADATA_VERSION,
         fields_from=dict(article.fields_from),
+        url=article.url,
     )
 
 
