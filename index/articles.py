@@ -45,7 +45,7 @@ class Article:
     content_hash: str = ""
     skipped_spans: tuple[tuple[int, int], ...] = field(default=())  # page furniture, front-matter
     # Where each of title, outlet and published came from: "sidecar", "front-matter", "html",
-    # "byline", "dateline" or "text".
+    # "feed" (a fetched page's feed entry), "byline", "dateline" or "text".
     fields_from: dict[str, str] = field(default_factory=dict)
     metadata_hash: str = ""  # of the sidecar file; "" without one
     problems: tuple[str, ...] = ()  # metadata that was given but could not be used, and why
@@ -162,7 +162,7 @@ def read_article(path: Path, source: str, max_bytes: int, sidecar: Path | None =
     problems: list[str] = []
     # Each field's candidates, most trusted first: (value, where it came from).
     candidates: dict[str, list[tuple[object, str]]] = {"title": [], "outlet": [], "published": []}
-    sidecar_hash, url = "", None
+    sidecar_hash, url, given = "", None, {}
     if sidecar is not None:
         sidecar_hash, given = _read_sidecar(sidecar, source, problems)
         _add(candidates, given, "sidecar")
@@ -180,6 +180,9 @@ def read_article(path: Path, source: str, max_bytes: int, sidecar: Path | None =
         raise ArticleError(f"{source}: no article text found")
     if is_html:
         _add(candidates, meta, "html")
+    if sidecar is not None and isinstance(given.get("feed"), dict):
+        # A fetched page's feed entry: its title and date where the page gives none.
+        _add(candidates, given["feed"], "feed")
     skipped += _furniture_spans(text)
     skipped.sort()
     found, byline_spans = _fields_from_text(text, skipped)

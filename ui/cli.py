@@ -1,4 +1,5 @@
-"""The `newsdesk` command: index, ask, timeline, chat, eval and bench, over the settings of the environment and `.env`.
+"""The `newsdesk` command: index, ask, timeline, chat, eval and bench (and, in ui/cli_web.py, news
+from the web: add, follow, feeds, refresh, unfollow), over the settings of the environment and `.env`.
 
 It only presents what `index` and `qa` return; errors become one line on stderr and exit code 2.
 """
@@ -11,6 +12,8 @@ import signal
 import sys
 import time
 from pathlib import Path
+
+from ui.cli_web import add_web_commands
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--port", type=int, help="overrides NEWSDESK_PORT")
     chat.set_defaults(run=_chat)
 
+    add_web_commands(commands)
+    _evaluation_commands(commands)
+    return parser
+
+
+def _evaluation_commands(commands) -> None:
     evaluate = commands.add_parser("eval", help="score answers on a gold set")
     evaluate.add_argument("--dataset", type=Path,
                           help="JSONL gold set or SQuAD v2.0 JSON (default: the seed gold set)")
@@ -127,7 +136,6 @@ def _parser() -> argparse.ArgumentParser:
                        help="keep what this run does not measure (other sizes, answers) from the "
                        "results already in --out; each size records the commit it was measured on")
     bench.set_defaults(run=_bench)
-    return parser
 
 
 def _filter_arguments(command: argparse.ArgumentParser) -> None:
@@ -245,6 +253,8 @@ def _ask(args: argparse.Namespace) -> int:
         where = f"{citation.source}:{citation.start}-{citation.end}"
         print(citation_label(citation))
         print(f"    “{citation.quote.strip('“”')}”  — {where}")
+        if citation.url:
+            print(f"    {citation.url}")
     if answer.article_filter:
         print(f"\nfilter: {answer.article_filter}", file=sys.stderr)
     if answer.notice:
