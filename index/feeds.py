@@ -81,7 +81,7 @@ def follow(settings: Settings, url: str, index: IndexRun,
         report.feed_errors.append(str(error))
         report.feeds = len(followed(settings))
         return report
-    answer = fetched or fetch_all(settings, [url], "feed")[0]
+    answer: Fetched | FetchError = fetched or fetch_all(settings, [url], "feed")[0]
     if isinstance(answer, FetchError):
         report.feed_errors.append(str(answer))
     else:
@@ -239,3 +239,17 @@ def _feed_list(settings: Settings) -> Iterator[dict[str, Feed]]:
                                         ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(temporary, path)
 
+
+
+def add_or_follow(settings: Settings, url: str, index: IndexRun) -> tuple[bool, FeedReport]:
+    """What the page's URL field does: follow `url` when it is a feed, else add it as a page.
+
+    (whether it was a feed, the report)."""
+    report = FeedReport()
+    answer = fetch_all(settings, [url], "any")[0]
+    if not isinstance(answer, FetchError) and answer.looks_like_feed:
+        return True, follow(settings, url, index, fetched=answer)
+    report.pages.pages.append(store_fetched(settings, url, answer))
+    finish(settings, report.pages, index)
+    report.feeds = len(followed(settings))
+    return False, report
