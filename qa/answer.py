@@ -93,6 +93,7 @@ class Citation:
     end: int
     outlet: str | None = None
     published: str | None = None
+    url: str | None = None  # the article's web address: a fetched page's, or its sidecar's `url`
 
 
 @dataclass(frozen=True)
@@ -1079,7 +1080,7 @@ def _render(
             citations.append(Citation(
                 number=number_of[index], source=passage.source, title=passage.title,
                 quote=passage.text, start=passage.start, end=passage.end,
-                outlet=passage.outlet, published=passage.published,
+                outlet=passage.outlet, published=passage.published, url=passage.url,
             ))
         return f"[{number_of[index]}]"
 
