@@ -205,11 +205,13 @@ class AnswerEngine:
         self.last_index_report: IndexReport | None = None
 
     # ----- the index --------------------------------------------------------------------------
-    def ensure_index(self, wait: bool = True) -> IndexReport | None:
+    def ensure_index(self, wait: bool = True,
+                     progress: Callable[[int, int, str], None] | None = None) -> IndexReport | None:
         """Index new, changed and removed articles; cheap (file stats) when nothing changed.
 
         With `wait=False`, returns None at once when another thread is indexing: the caller goes
         on with the store as it is (articles being rewritten are hidden from searches meanwhile).
+        `progress(done, total, current)` hears of each article embedded.
         """
         if not self._index_lock.acquire(blocking=wait):
             return None
@@ -217,7 +219,7 @@ class AnswerEngine:
             signature = self._signature()
             if signature == self._files_signature:
                 return None
-            report = build_index(self.settings, self.store)
+            report = build_index(self.settings, self.store, progress)
             self._files_signature = signature
             self.last_index_report = report
             return report

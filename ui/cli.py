@@ -211,7 +211,8 @@ def _engine(settings=None):
     from qa.answer import engine_for
 
     engine = engine_for(settings or load_settings())
-    report = engine.ensure_index()
+    # A large folder takes minutes to embed the first time: show it going.
+    report = engine.ensure_index(progress=_progress_bar("indexing"))
     if report is not None and report.changed:
         print(f"index: {report.summary()}", file=sys.stderr)
     if report is not None:
