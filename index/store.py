@@ -794,12 +794,22 @@ def _pages(collection, *include: str, page: int = 5000) -> Iterator[dict]:
         offset += page
 
 
-def _of_articles(collection, sources: list[str], *include: str, group: int = 500) -> Iterator[dict]:
-    """The rows of these articles, with their ids and `include`, a group of articles at a time."""
+def _of_articles(collection, sources: list[str], *include: str, group: int = 500,
+                 page: int = 5000) -> Iterator[dict]:
+    """The rows of these articles, with their ids and `include`, a group of articles and a page
+    of rows at a time: one read of 500 long articles' 58,000 rows passes SQLite's limit of
+    variables in a statement ("too many SQL variables")."""
     for first in range(0, len(sources), group):
         some = sources[first : first + group]
         where = {"source": some[0]} if len(some) == 1 else {"source": {"$in": some}}
-        yield collection.get(where=where, include=list(include))  # type: ignore[arg-type]
+        offset = 0
+        while True:
+            batch = collection.get(where=where, include=list(include),  # type: ignore[arg-type]
+                                   limit=page, offset=offset)
+            yield batch
+            if len(batch["ids"]) < page:
+                break
+            offset += page
 
 
 def _stored(passage_id: str, text: str, meta: dict, score: float) -> StoredPassage:

@@ -298,3 +298,22 @@ def test_a_keyword_index_another_process_replaced_is_built_whole(settings, artic
     assert read == [None]  # not an update of what it held in memory
     found = {pid.rpartition("#")[0] for pid, _ in page.keyword_search("harbour ferry Port Elin", 10)}
     assert {"harbour.txt", "ferry.txt"} <= found
+
+
+def test_the_passages_of_an_article_longer_than_sqlites_limit_are_read(settings):
+    # A news set's 500 articles hold 58,000 sentences; read in one statement they passed SQLite's
+    # limit of variables ("too many SQL variables") when a new field was written to every article.
+    import numpy as np
+
+    from index.store import StoredPassage
+
+    store = PassageStore(settings)
+    count = 33_000  # SQLite allows 32,766 variables in a statement
+    vectors = np.zeros((count, 384), dtype=np.float32)
+    vectors[:, 0] = 1.0
+    rows = [StoredPassage(f"long.txt#{i}", "long.txt", i, i * 10, i * 10 + 9, f"sentence {i}",
+                         "Long", None, None) for i in range(count)]
+    store.add_passages(rows, vectors)
+    spans = store.stored_spans(["long.txt"])["long.txt"]
+    assert len(spans) == count
+    assert [ordinal for ordinal, *_ in spans] == list(range(count))
