@@ -7,7 +7,8 @@ import json
 import xml.etree.ElementTree as ElementTree
 
 from index.benchmark_corpus import generate_corpus, seed_sentences, sentence_template
-from qa.evaluation.benchmark import check_targets, percentile
+from qa.evaluation.bench_measures import percentile
+from qa.evaluation.benchmark import check_targets
 from tests.conftest import SEED_A, SEED_B, SEEDS
 from ui.bench_plot import scaling_svg
 from ui.cli import main

@@ -6,9 +6,8 @@ qa/evaluation/benchmark.py runs them and gathers one result.
 
 from __future__ import annotations
 
-import os
-import platform
 import resource
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -147,6 +146,19 @@ def measure_indexing(articles_dir: Path, data_dir: Path, threads: int, embed_sam
         "store_mib": _folder_mib(data_dir),
         "embedding_model": model.model_name,
     }
+
+
+def _every(seconds: float):
+    """A build_index progress callback that says where indexing is, at most every `seconds`."""
+    last = time.monotonic()
+
+    def show(done: int, total: int, _current: str) -> None:
+        nonlocal last
+        if time.monotonic() - last >= seconds:
+            last = time.monotonic()
+            print(f"  indexed {done}/{total} articles", file=sys.stderr, flush=True)
+
+    return show
 
 
 def measure_answering(articles_dir: Path, data_dir: Path, threads: int,

@@ -23,7 +23,7 @@ from pathlib import Path
 from index.benchmark_corpus import DEFAULT_SEED, generate_corpus
 from index.settings import Settings
 from qa.evaluation.bench_measures import (EMBED_SAMPLE, Progress, measure_answering, measure_indexing,
-                                          measure_llamaindex, measure_newsdesk, percentile)
+                                          measure_llamaindex, measure_newsdesk)
 
 DEFAULT_SIZES = (100, 1000, 10000)
 DEFAULT_QUESTIONS = 15
@@ -93,19 +93,6 @@ def peak_rss(row: dict) -> float:
     if "after_queries" in peaks:
         return peaks["after_queries"]
     return max(peaks["indexing"], peaks["answering"])
-
-
-def _every(seconds: float):
-    """A build_index progress callback that says where indexing is, at most every `seconds`."""
-    last = time.monotonic()
-
-    def show(done: int, total: int, _current: str) -> None:
-        nonlocal last
-        if time.monotonic() - last >= seconds:
-            last = time.monotonic()
-            print(f"  indexed {done}/{total} articles", file=sys.stderr, flush=True)
-
-    return show
 
 
 def measure_size_in_child(settings: Settings, options: BenchOptions, size: int,
