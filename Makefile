@@ -25,12 +25,15 @@ run: install model-qwen2.5-coder-1.5b
 	$(BIN)/newsdesk index
 	$(BIN)/newsdesk chat
 
-# The quick evaluation runs the default model on the first 20 gold questions and fails below the
-# floor agreed here (the full set scores 0.87 on these factoid questions); then the test suite.
-EVAL_FLOOR := 0.75
+# The quality gate runs the default model on held-out set 4 (qa/data/heldout4.jsonl, 40 questions),
+# the last set written blind: no change may be tuned on it (the gold set, tuned on for eight
+# sessions, could not catch a change that only fits it better). The floor is the lowest answer
+# accuracy of three runs (0.50, 0.47, 0.50, session 9) minus one question in ten; then the suite.
+EVAL_FLOOR := 0.36
 
 test: install model-smollm2-135m model-qwen2.5-coder-1.5b browser
-	$(BIN)/newsdesk eval --limit 20 --min-accuracy $(EVAL_FLOOR) --out .newsdesk/eval-quick.json
+	$(BIN)/newsdesk eval --dataset qa/data/heldout4.jsonl --min-accuracy $(EVAL_FLOOR) \
+	  --out .newsdesk/eval-heldout4.json
 	$(BIN)/python -m pytest
 
 install: $(VENV)/.installed

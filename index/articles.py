@@ -15,6 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from index.dates import find_dates, parse_date_value
 
@@ -22,9 +23,9 @@ ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")
 # A sidecar beside `story.txt`: `story.txt.meta.json` or `story.meta.json`.
 SIDECAR_SUFFIX = ".meta.json"
 MAX_SIDECAR_BYTES = 65_536
-# How titles, outlets and dates are read. Raising it re-reads every article at the next indexing
-# run (passages are re-embedded only where the text's sentences changed).
-METADATA_VERSION = 2
+# How titles, outlets, dates and URLs are read. Raising it re-reads every article at the next
+# indexing run (passages are re-embedded only where the text's sentences changed). 3: the URL.
+METADATA_VERSION = 3
 
 
 class ArticleError(ValueError):
@@ -44,10 +45,11 @@ class Article:
     content_hash: str = ""
     skipped_spans: tuple[tuple[int, int], ...] = field(default=())  # page furniture, front-matter
     # Where each of title, outlet and published came from: "sidecar", "front-matter", "html",
-    # "byline", "dateline" or "text".
+    # "feed" (a fetched page's feed entry), "byline", "dateline" or "text".
     fields_from: dict[str, str] = field(default_factory=dict)
     metadata_hash: str = ""  # of the sidecar file; "" without one
     problems: tuple[str, ...] = ()  # metadata that was given but could not be used, and why
+    url: str | None = None  # where the article is on the web: its sidecar's `url`, if any
 
 
 # Lines that are page furniture rather than the story: comment forms, navigation, teasers.
@@ -160,10 +162,11 @@ def read_article(path: Path, source: str, max_bytes: int, sidecar: Path | None =
     problems: list[str] = []
     # Each field's candidates, most trusted first: (value, where it came from).
     candidates: dict[str, list[tuple[object, str]]] = {"title": [], "outlet": [], "published": []}
-    sidecar_hash = ""
+    sidecar_hash, url, given = "", None, {}
     if sidecar is not None:
         sidecar_hash, given = _read_sidecar(sidecar, source, problems)
         _add(candidates, given, "sidecar")
+        url = _sidecar_url(given, source, problems)
     skipped: list[tuple[int, int]] = []
     if is_html:
         text, meta = _extract_html(text, source)
@@ -177,6 +180,9 @@ def read_article(path: Path, source: str, max_bytes: int, sidecar: Path | None =
         raise ArticleError(f"{source}: no article text found")
     if is_html:
         _add(candidates, meta, "html")
+    if sidecar is not None and isinstance(given.get("feed"), dict):
+        # A fetched page's feed entry: its title and date where the page gives none.
+        _add(candidates, given["feed"], "feed")
     skipped += _furniture_spans(text)
     skipped.sort()
     found, byline_spans = _fields_from_text(text, skipped)
@@ -206,6 +212,7 @@ def read_article(path: Path, source: str, max_bytes: int, sidecar: Path | None =
         fields_from=fields_from,
         metadata_hash=sidecar_hash,
         problems=tuple(problems),
+        url=url,
     )
 
 
@@ -229,6 +236,20 @@ def _add(candidates: dict[str, list[tuple[object, str]]], given: dict, origin: s
             if value not in (None, ""):
                 candidates[name].append((value, origin))
                 break
+
+
+def _sidecar_url(given: dict, source: str, problems: list[str]) -> str | None:
+    """The sidecar's `url` (or `link`) when it is an http(s) address; otherwise noted, not used."""
+    lowered = {str(key).strip().lower(): value for key, value in given.items()}
+    value = next((lowered[key] for key in ("url", "link") if lowered.get(key) not in (None, "")), None)
+    if value is None:
+        return None
+    text = str(value).strip()
+    parsed = urlsplit(text)
+    if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in text):
+        problems.append(f"{source}: the sidecar's url {text[:60]!r} was not used (not an http(s) address)")
+        return None
+    return text
 
 
 def _usable(name: str, value: object, origin: str, source: str, problems: list[str]) -> str | None:

@@ -1,4 +1,4 @@
-"""Bringing the store up to date with the articles folder and the uploads folder.
+"""Bringing the store up to date with the articles folder, the uploads and the pages fetched from the web.
 
 Unchanged articles (same content hash) are skipped, changed ones replaced, deleted ones removed.
 An article whose sidecar changed, or that an earlier version of newsdesk read, is read again; if
@@ -27,6 +27,8 @@ from index.store import ArticleRecord, PassageStore, StoredPassage
 # Upload ids start with a hidden folder name, which no article of the folder can have (hidden
 # files and folders are skipped there): an articles subfolder "uploads/" cannot collide with them.
 UPLOADS_PREFIX = ".uploads/"
+# Pages fetched from the web (index/web.py), kept in NEWSDESK_DATA_DIR/web/: hidden like uploads.
+WEB_PREFIX = ".web/"
 # Articles are embedded in groups of about this many passages: large enough to batch well.
 GROUP_PASSAGES = 2048
 # Share of a run spent recording its progress. Saving the manifest after every group cost
@@ -88,11 +90,17 @@ def article_files(settings: Settings) -> dict[str, Path]:
 def article_listing(settings: Settings) -> dict[str, tuple[Path, Path | None]]:
     """Every article newsdesk answers from, by article id: its file and its sidecar, if any."""
     listing: dict[str, tuple[Path, Path | None]] = {}
-    for prefix, folder in (("", settings.articles_dir), (UPLOADS_PREFIX, settings.uploads_dir)):
+    for prefix, folder in _sources(settings):
         found, sidecars = find_articles_and_sidecars(folder)
         for source, path in found:
             listing[prefix + source] = (path, sidecars.get(source))
     return listing
+
+
+def _sources(settings: Settings) -> tuple[tuple[str, Path], ...]:
+    """(id prefix, folder) of each place articles come from: the folder, uploads, the web."""
+    return (("", settings.articles_dir), (UPLOADS_PREFIX, settings.uploads_dir),
+            (WEB_PREFIX, settings.web_dir))
 
 
 def articles_signature(settings: Settings) -> tuple[tuple[str, int, int], ...]:
@@ -105,7 +113,7 @@ def articles_signature(settings: Settings) -> tuple[tuple[str, int, int], ...]:
     counted here: it can only cause a needless (and cheap) indexing run, never a missed one.
     """
     found: list[tuple[str, int, int]] = []
-    for prefix, folder in (("", settings.articles_dir), (UPLOADS_PREFIX, settings.uploads_dir)):
+    for prefix, folder in _sources(settings):
         _stat_walk(str(folder), prefix, found)
     found.sort()
     return tuple(found)
@@ -134,6 +142,8 @@ def article_path(settings: Settings, source: str) -> Path:
     """The file of an article id; raises ArticleError for an id that names no article."""
     if source.startswith(UPLOADS_PREFIX):
         base, relative = settings.uploads_dir, source[len(UPLOADS_PREFIX) :]
+    elif source.startswith(WEB_PREFIX):
+        base, relative = settings.web_dir, source[len(WEB_PREFIX) :]
     else:
         base, relative = settings.articles_dir, source
     hidden = any(part.startswith(".") for part in Path(relative).parts)
@@ -334,7 +344,7 @@ def _rows(article: Article, passages) -> list[StoredPassage]:
     return [
         StoredPassage(passage_id=p.passage_id, source=article.source, ordinal=p.ordinal,
                       start=p.start, end=p.end, text=p.text, title=article.title,
-                      outlet=article.outlet, published=article.published)
+                      outlet=article.outlet, published=article.published, url=article.url)
         for p in passages
     ]
 
@@ -352,6 +362,7 @@ def _record(article: Article, passages: int) -> ArticleRecord:
         metadata_hash=article.metadata_hash,
         metadata_version=METADATA_VERSION,
         fields_from=dict(article.fields_from),
+        url=article.url,
     )
 
 

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         "finds articles in another (~4.5x slower to index). Changing it rebuilds the index.",
     )
     llm_context: int = Field(4096, ge=512, description="Context window of the local model.")
+    fetch_timeout: float = Field(
+        20.0, gt=0, le=600,
+        description="Seconds one web request may take in all (robots.txt, redirects, the body), "
+        "however slowly the server answers.")
+    feed_interval: float = Field(
+        30.0, ge=0,
+        description="Minutes between refreshes of the followed feeds while the page runs; 0: never.")
 
     @field_validator("model", "openai_base_url", "chroma_url", mode="before")
     @classmethod
@@ -203,6 +210,16 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def web_dir(self) -> Path:
+        """Pages fetched from the web, each with a sidecar holding its URL."""
+        return self.data_dir / "web"
+
+    @property
+    def feeds_file(self) -> Path:
+        """The followed feeds and what was fetched from each."""
+        return self.data_dir / "feeds.json"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -62,6 +62,7 @@ class ArticleRecord:
     # Found in a shared collection, indexed by another newsdesk, and not (yet) in this one's
     # folders: answered from, never deleted for being absent here.
     adopted: bool = False
+    url: str | None = None  # where the article is on the web (a fetched page, a sidecar's url)
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ class StoredPassage:
     outlet: str | None
     published: str | None
     score: float = 0.0
+    url: str | None = None  # its article's URL, if it has one
 
 
 class PassageStore:
@@ -743,6 +745,7 @@ def _metadata(row: StoredPassage) -> dict[str, str | int]:
         "outlet": row.outlet or "",
         "published": row.published or "",
         "published_day": day_number(row.published),
+        "url": row.url or "",
     }
 
 
@@ -758,6 +761,7 @@ def _record_metadata(record: ArticleRecord) -> dict[str, str | int]:
         "size": record.size,
         "passages": record.passages,
         "fields_from": json.dumps(record.fields_from, ensure_ascii=False),
+        "url": record.url or "",
     }
 
 
@@ -775,6 +779,7 @@ def _record_from_metadata(source: str, meta: dict) -> ArticleRecord:
         metadata_version=int(meta.get("metadata_version") or 0),
         fields_from=json.loads(str(meta.get("fields_from") or "{}")),
         adopted=True,
+        url=str(meta.get("url") or "") or None,
     )
 
 
@@ -809,4 +814,5 @@ def _stored(passage_id: str, text: str, meta: dict, score: float) -> StoredPassa
         outlet=meta.get("outlet") or None,
         published=meta.get("published") or None,
         score=score,
+        url=str(meta.get("url") or "") or None,
     )

@@ -27,6 +27,7 @@ class Citation:
     end: int
     outlet: str | None = None
     published: str | None = None
+    url: str | None = None  # the article's web address: a fetched page's, or its sidecar's `url`
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ def _render(attached: Attached, passages: list[StoredPassage]) -> tuple[str, lis
             citations.append(Citation(
                 number=number_of[index], source=passage.source, title=passage.title,
                 quote=passage.text, start=passage.start, end=passage.end,
-                outlet=passage.outlet, published=passage.published,
+                outlet=passage.outlet, published=passage.published, url=passage.url,
             ))
         return f"[{number_of[index]}]"
 

@@ -199,7 +199,8 @@ def _numbered(events: list[_Event]) -> list[TimelineEvent]:
             number = numbers.setdefault(passage.passage_id, len(numbers) + 1)
             citations.append(Citation(number=number, source=passage.source, title=passage.title,
                                       quote=passage.text, start=passage.start, end=passage.end,
-                                      outlet=passage.outlet, published=passage.published))
+                                      outlet=passage.outlet, published=passage.published,
+                                      url=passage.url))
         shown.append(TimelineEvent(date=event.day.isoformat(), precision=event.precision,
                                    label=format_period(event.day, event.precision),  # type: ignore[arg-type]
                                    when=event.when, dated_by=event.dated_by,

@@ -13,11 +13,9 @@ import hashlib
 import html
 import logging
 import os
-import re
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 # Set before gradio is imported: no analytics calls or hub look-ups from an offline machine.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -27,14 +25,17 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 import gradio as gr  # noqa: E402
 
 from index.articles import ARTICLE_SUFFIXES, ArticleError  # noqa: E402
-from index.build import article_text, has_article_file  # noqa: E402
 from index.settings import Settings, SettingsError  # noqa: E402
-from index.store import ArticleRecord, PassageStore, StoredPassage  # noqa: E402
+from index.store import ArticleRecord, StoredPassage  # noqa: E402
 from index.uploads import delete_upload, is_upload, save_upload  # noqa: E402
 from qa.answer import (Answer, Citation, Corroboration, Disagreement, Final, Passages,  # noqa: E402
                        Text)
 from qa.pipeline import AnswerEngine, engine_for  # noqa: E402
 from qa.timeline import Timeline, timeline  # noqa: E402
+from ui.html_text import (_MARKER, _link, _notice, _origin, _text, _user_text,  # noqa: E402,F401
+                          citation_origin, marker_link, passage_link, quote_digest)
+from ui.reader_view import READER_WINDOW_CHARS, render_reader  # noqa: E402,F401
+from ui.web_panel import FeedRefresher, web_section, wire_web_section  # noqa: E402
 
 EXAMPLES = [
     "Where did Rubio speak to reporters?",
@@ -44,8 +45,6 @@ EXAMPLES = [
 ]
 # How often the page looks for articles added to, changed in or removed from the folders.
 INDEX_CHECK_SECONDS = 3.0
-# Longer articles are shown around the quoted passage only: the reader panel stays light.
-READER_WINDOW_CHARS = 60_000
 READER_HINT = ('<p class="nd-hint">Select a citation such as <b>[1]</b> to read its article here, '
                "with the quoted passage highlighted.</p>")
 PASSAGES_HINT = '<p class="nd-hint">Passages found for a question appear here.</p>'
@@ -53,7 +52,6 @@ TIMELINE_HINT = ('<p class="nd-hint">Name a topic, such as a story\'s place or p
                  "dated events the articles report about it, from the earliest.</p>")
 # A question longer than this is shown cut short (it is refused beyond NEWSDESK_MAX_QUESTION_CHARS).
 SHOWN_QUESTION_CHARS = 2000
-_MARKER = re.compile(r"\[(\d+)\]")
 # Styles and scripts live beside this module; all are served by this server, nothing from outside.
 _HERE = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
@@ -64,57 +62,6 @@ def _asset(name: str) -> str:
 
 
 # ----- answers ---------------------------------------------------------------------------------
-def _text(text: str) -> str:
-    """Article or model text as HTML text: nothing in it becomes markup."""
-    return html.escape(text).replace("\n", "<br>")
-
-
-def _user_text(text: str) -> str:
-    # A question is shown as typed: no HTML and no markdown from it (an image could fetch a URL).
-    escaped = html.escape(text, quote=False)
-    for char in "\\`*_[]#|~!<>()":
-        escaped = escaped.replace(char, "\\" + char)
-    return escaped
-
-
-def quote_digest(text: str) -> str:
-    """A short fingerprint of a quoted passage: the reader checks the article still says it."""
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
-
-
-def _link(label: str, source: str, start: int, end: int, quoted: str, title: str) -> str:
-    """A link that opens article `source` in the reader with [start:end] (`quoted`) highlighted.
-
-    The place travels in the link's fragment: the chat's HTML sanitiser keeps href and class but
-    drops data- attributes. A real link is focusable and opens with Enter.
-    """
-    href = f"#nd-cite/{int(start)}/{int(end)}/{quote_digest(quoted)}/{quote(source, safe='')}"
-    kind = "nd-cite nd-marker" if _MARKER.fullmatch(label) else "nd-cite"
-    return (f'<a href="{html.escape(href)}" class="{kind}" '
-            f'title="{html.escape(f"Read in: {title}")}">{html.escape(label)}</a>')
-
-
-def marker_link(citation: Citation) -> str:
-    """Marker [n] of an answer, as the link to its quoted passage."""
-    c = citation
-    return _link(f"[{c.number}]", c.source, c.start, c.end, c.quote,
-                 f"{c.title} ({citation_origin(c)})")
-
-
-def citation_origin(citation: Citation) -> str:
-    """"Arab News, 2025-12-19": the outlet and date shown with every citation."""
-    return f"{citation.outlet or 'outlet unknown'}, {citation.published or 'undated'}"
-
-
-def passage_link(passage: StoredPassage) -> str:
-    p = passage
-    return _link(p.title, p.source, p.start, p.end, p.text, p.title)
-
-
-def _origin(outlet: str | None, published: str | None) -> str:
-    return ", ".join(x for x in (outlet, published) if x)
-
-
 def _with_links(text: str, citations: list[Citation]) -> str:
     by_number = {c.number: c for c in citations}
     parts, last = [], 0
@@ -241,47 +188,6 @@ def render_timeline(result: Timeline) -> str:
         parts.append(f'<p class="nd-notice">{_text(result.notice)}</p>')
     parts.append(f'<p class="nd-meta">Found in {result.seconds:.1f} s</p></div>')
     return "".join(parts)
-
-
-# ----- the reader panel ------------------------------------------------------------------------
-def render_reader(settings: Settings, record: ArticleRecord | None, source: str, start: int,
-                  end: int, digest: str, store: PassageStore | None = None) -> str:
-    """The article of a citation, escaped, with [start:end] in a <mark> (exact offsets).
-
-    `digest` is the quoted passage's `quote_digest`: an article changed since the answer is not
-    highlighted at offsets that now mean something else.
-    """
-    if record is None:
-        return _notice(f"{source} is not an indexed article (deleted since?).")
-    try:
-        text = article_text(source, settings, store)
-        from_passages = not has_article_file(settings, source)
-    except (ArticleError, OSError) as error:
-        return _notice(f"{source} cannot be read: {error}")
-    except Exception as error:  # a shared Chroma server that does not answer: a sentence, no trace
-        log.exception("the article %s could not be read from the store", source)
-        return _notice(f"{source} cannot be read from the shared collection: {error}")
-    if not 0 <= start < end <= len(text) or quote_digest(text[start:end]) != digest:
-        return _notice(f"{record.title} has changed since this answer: ask again.")
-    first, last = 0, len(text)
-    if len(text) > 2 * READER_WINDOW_CHARS:
-        first, last = max(0, start - READER_WINDOW_CHARS), min(len(text), end + READER_WINDOW_CHARS)
-    origin = _origin(record.outlet, record.published)
-    shared = ('<p class="nd-hint">This article was indexed by another newsdesk sharing the Chroma '
-              "collection: only its indexed sentences are shown.</p>") if from_passages else ""
-    return (
-        f'<div class="nd-reader-head"><p><strong>{_text(record.title)}</strong>'
-        f'{f" ({_text(origin)})" if origin else ""}<br>'
-        f'<span class="nd-source">{_text(source)}</span></p>{shared}</div>'
-        f'<div class="nd-article" tabindex="-1" role="document" aria-label="{html.escape(record.title)}">'
-        f"{'… ' if first else ''}{html.escape(text[first:start])}"
-        f'<mark id="nd-mark">{html.escape(text[start:end])}</mark>'
-        f"{html.escape(text[end:last])}{' …' if last < len(text) else ''}</div>"
-    )
-
-
-def _notice(text: str) -> str:
-    return f'<p class="nd-notice">{_text(text)}</p>'
 
 
 # ----- the articles view -----------------------------------------------------------------------
@@ -431,45 +337,81 @@ def model_status(engine: AnswerEngine) -> str:
     return f"**Model:** {label} `{info.name}`: {html.escape(text)}"
 
 
-def build_page(settings: Settings) -> gr.Blocks:
-    engine = engine_for(settings)
-    watch = IndexWatch(engine)
+def _show_timeline(settings: Settings, topic: str, since: str, until: str, outlets: list[str]) -> str:
+    try:
+        return render_timeline(timeline(topic, settings, since=since or None,
+                                        until=until or None, outlets=outlets or None))
+    except Exception as error:  # the reader sees a sentence, never a stack trace
+        log.exception("a timeline could not be made")
+        return _notice(f"Sorry, this timeline could not be made: {error}")
 
-    def respond(message: str, chat: list, turns: list, since: str, until: str, outlets: list[str]):
-        yield from chat_turn(engine, message, chat, turns, since, until, outlets)
 
-    def show_timeline(topic: str, since: str, until: str, outlets: list[str]) -> str:
-        try:
-            return render_timeline(timeline(topic, settings, since=since or None,
-                                            until=until or None, outlets=outlets or None))
-        except Exception as error:  # the reader sees a sentence, never a stack trace
-            log.exception("a timeline could not be made")
-            return _notice(f"Sorry, this timeline could not be made: {error}")
+def _open_citation(settings: Settings, engine: AnswerEngine, event: gr.EventData):
+    data = getattr(event, "_data", None) or {}
+    try:
+        source, digest = str(data["source"]), str(data["digest"])
+        start, end = int(data["start"]), int(data["end"])
+    except (KeyError, TypeError, ValueError):
+        return READER_HINT, gr.skip()
+    # Only indexed articles are opened: an id from the browser names nothing else.
+    record = engine.store.manifest.articles.get(source)
+    # The reader is on the Chat tab: a citation of the timeline opens it there.
+    return (render_reader(settings, record, source, start, end, digest, engine.store),
+            gr.Tabs(selected="chat"))
 
-    def open_citation(event: gr.EventData):
-        data = getattr(event, "_data", None) or {}
-        try:
-            source, digest = str(data["source"]), str(data["digest"])
-            start, end = int(data["start"]), int(data["end"])
-        except (KeyError, TypeError, ValueError):
-            return READER_HINT, gr.skip()
-        # Only indexed articles are opened: an id from the browser names nothing else.
-        record = engine.store.manifest.articles.get(source)
-        # The reader is on the Chat tab: a citation of the timeline opens it there.
-        return (render_reader(settings, record, source, start, end, digest, engine.store),
-                gr.Tabs(selected="chat"))
 
-    def articles_view(version: str | None, wait: bool = False):
-        watch.check(wait=wait)
-        current = watch.version()
-        if current == version:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), version
-        uploads = sorted((r.title + " (" + r.source + ")", r.source)
-                         for r in watch.records() if is_upload(r.source))
-        outlets = sorted({r.outlet for r in watch.records() if r.outlet}, key=str.casefold)
-        return (watch.status(), render_articles(watch.records(), watch.stories()),
-                gr.update(choices=uploads, value=None), gr.update(choices=outlets), current)
+def _filters() -> tuple:
+    with gr.Row(elem_id="nd-filters", equal_height=True):
+        # Empty values: API clients that send only a question get no filter.
+        since = gr.Textbox("", label="Published since", placeholder="YYYY-MM-DD", max_lines=1,
+                           elem_id="nd-since", scale=1, min_width=140)
+        until = gr.Textbox("", label="Published until", placeholder="YYYY-MM-DD", max_lines=1,
+                           elem_id="nd-until", scale=1, min_width=140)
+        outlets = gr.Dropdown(label="Outlets (none chosen: all)", choices=[], multiselect=True,
+                              elem_id="nd-outlets", scale=2, min_width=200)
+    return since, until, outlets
 
+
+def _chat_tab() -> tuple:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            chatbot = gr.Chatbot(label="Chat", height=520, elem_id="nd-chat",
+                                 buttons=["copy"], feedback_options=None,
+                                 latex_delimiters=[])
+            question = gr.Textbox(placeholder="Ask a question about the articles",
+                                  show_label=False, lines=1, max_lines=4,
+                                  elem_id="nd-question", autofocus=True,
+                                  submit_btn=True)
+            with gr.Row():
+                new_chat = gr.Button("New chat", size="sm", elem_id="nd-new-chat")
+            gr.Examples(EXAMPLES, inputs=question, label="Examples")
+        with gr.Column(scale=2, min_width=300):
+            reader = gr.HTML(READER_HINT, elem_id="nd-reader", container=True,
+                             padding=True, js_on_load=_asset("reader.js"))
+            passages = gr.HTML(PASSAGES_HINT, elem_id="nd-passages", js_on_load=None,
+                               container=True, padding=True)
+    return chatbot, question, new_chat, reader, passages
+
+
+def _timeline_tab() -> tuple:
+    with gr.Row():
+        topic = gr.Textbox(placeholder="A topic, e.g. a story's place or people",
+                           show_label=False, lines=1, max_lines=1, scale=4,
+                           elem_id="nd-timeline-topic")
+        show = gr.Button("Show timeline", elem_id="nd-timeline-go", scale=1,
+                         variant="primary")
+    story = gr.HTML(TIMELINE_HINT, elem_id="nd-timeline", js_on_load=None,
+                    container=True, padding=True)
+    return topic, show, story
+
+
+def _index_now(watch: IndexWatch):
+    """Index what was just fetched, in the page's engine; its report (None if nothing changed)."""
+    return watch.engine.ensure_index()
+
+
+def _upload_actions(settings: Settings, engine: AnswerEngine, watch: IndexWatch, articles_view):
+    """The Articles tab's upload and delete actions."""
     def add_articles(paths: list[str] | None, progress=gr.Progress()):
         paths = list(paths or [])
         saved, problems = [], []
@@ -507,6 +449,37 @@ def build_page(settings: Settings) -> gr.Blocks:
         watch.check(wait=True)
         return f"Deleted `{source}`.", *articles_view(None)
 
+    return add_articles, remove_article
+
+
+def build_page(settings: Settings) -> gr.Blocks:
+    engine = engine_for(settings)
+    watch = IndexWatch(engine)
+    # Followed feeds are refreshed in a thread of their own while the page runs.
+    FeedRefresher(settings, lambda: _index_now(watch)).start()
+
+    def respond(message: str, chat: list, turns: list, since: str, until: str, outlets: list[str]):
+        yield from chat_turn(engine, message, chat, turns, since, until, outlets)
+
+    def show_timeline(topic: str, since: str, until: str, outlets: list[str]) -> str:
+        return _show_timeline(settings, topic, since, until, outlets)
+
+    def open_citation(event: gr.EventData):
+        return _open_citation(settings, engine, event)
+
+    def articles_view(version: str | None, wait: bool = False):
+        watch.check(wait=wait)
+        current = watch.version()
+        if current == version:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), version
+        uploads = sorted((r.title + " (" + r.source + ")", r.source)
+                         for r in watch.records() if is_upload(r.source))
+        outlets = sorted({r.outlet for r in watch.records() if r.outlet}, key=str.casefold)
+        return (watch.status(), render_articles(watch.records(), watch.stories()),
+                gr.update(choices=uploads, value=None), gr.update(choices=outlets), current)
+
+    add_articles, remove_article = _upload_actions(settings, engine, watch, articles_view)
+
     with gr.Blocks(title="newsdesk", analytics_enabled=False) as page:
         gr.Markdown("## newsdesk\nAsk about the articles. Every claim cites the sentence it comes "
                     "from: select **[n]** to read it in its article.")
@@ -514,42 +487,12 @@ def build_page(settings: Settings) -> gr.Blocks:
         index_status = gr.Markdown("**Index:** checking…", elem_id="nd-index-status")
         version = gr.State(None)  # what this browser's Articles view shows
         turns = gr.State([])  # (question, answer) pairs: the conversation follow-ups lean on
-        with gr.Row(elem_id="nd-filters", equal_height=True):
-            # Empty values: API clients that send only a question get no filter.
-            since = gr.Textbox("", label="Published since", placeholder="YYYY-MM-DD", max_lines=1,
-                               elem_id="nd-since", scale=1, min_width=140)
-            until = gr.Textbox("", label="Published until", placeholder="YYYY-MM-DD", max_lines=1,
-                               elem_id="nd-until", scale=1, min_width=140)
-            outlets = gr.Dropdown(label="Outlets (none chosen: all)", choices=[], multiselect=True,
-                                  elem_id="nd-outlets", scale=2, min_width=200)
+        since, until, outlets = _filters()
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat", elem_id="nd-tab-chat"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=320):
-                        chatbot = gr.Chatbot(label="Chat", height=520, elem_id="nd-chat",
-                                             buttons=["copy"], feedback_options=None,
-                                             latex_delimiters=[])
-                        question = gr.Textbox(placeholder="Ask a question about the articles",
-                                              show_label=False, lines=1, max_lines=4,
-                                              elem_id="nd-question", autofocus=True,
-                                              submit_btn=True)
-                        with gr.Row():
-                            new_chat = gr.Button("New chat", size="sm", elem_id="nd-new-chat")
-                        gr.Examples(EXAMPLES, inputs=question, label="Examples")
-                    with gr.Column(scale=2, min_width=300):
-                        reader = gr.HTML(READER_HINT, elem_id="nd-reader", container=True,
-                                         padding=True, js_on_load=_asset("reader.js"))
-                        passages = gr.HTML(PASSAGES_HINT, elem_id="nd-passages", js_on_load=None,
-                                           container=True, padding=True)
+                chatbot, question, new_chat, reader, passages = _chat_tab()
             with gr.Tab("Timeline", id="timeline", elem_id="nd-tab-timeline"):
-                with gr.Row():
-                    topic = gr.Textbox(placeholder="A topic, e.g. a story's place or people",
-                                       show_label=False, lines=1, max_lines=1, scale=4,
-                                       elem_id="nd-timeline-topic")
-                    show = gr.Button("Show timeline", elem_id="nd-timeline-go", scale=1,
-                                     variant="primary")
-                story = gr.HTML(TIMELINE_HINT, elem_id="nd-timeline", js_on_load=None,
-                                container=True, padding=True)
+                topic, show, story = _timeline_tab()
             with gr.Tab("Articles", id="articles", elem_id="nd-tab-articles"):
                 gr.Markdown("### Indexed articles")
                 articles = gr.HTML("", elem_id="nd-articles", js_on_load=None)
@@ -565,6 +508,8 @@ def build_page(settings: Settings) -> gr.Blocks:
                 gr.Markdown(f"Articles in `{html.escape(str(settings.articles_dir))}` are "
                             "indexed when they are added, changed or removed there; they can "
                             "only be deleted there.", elem_classes="nd-hint")
+
+                web = web_section(settings)
 
         view_outputs = [index_status, articles, to_delete, outlets, version]
         question.submit(respond, [question, chatbot, turns, since, until, outlets],
@@ -585,6 +530,7 @@ def build_page(settings: Settings) -> gr.Blocks:
         # Its own queue: a slow indexing run never holds up an answer's events.
         timer.tick(articles_view, version, view_outputs, show_progress="hidden",
                    concurrency_limit=1, concurrency_id="nd-index-watch")
+        wire_web_section(settings, web, lambda: _index_now(watch), view_outputs, articles_view)
     return page
 
 

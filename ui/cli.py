@@ -1,4 +1,5 @@
-"""The `newsdesk` command: index, ask, timeline, chat, eval, pool and bench, over the settings of the environment and `.env`.
+"""The `newsdesk` command: index, ask, timeline, chat, eval, pool and bench (and, in ui/cli_web.py,
+news from the web: add, follow, feeds, refresh, unfollow), over the settings of the environment and `.env`.
 
 It only presents what `index` and `qa` return; errors become one line on stderr and exit code 2.
 """
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ui.eval_command import add_eval_command
+from ui.cli_web import add_web_commands
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--port", type=int, help="overrides NEWSDESK_PORT")
     chat.set_defaults(run=_chat)
 
+    add_web_commands(commands)
+    _evaluation_commands(commands)
+    return parser
+
+
+def _evaluation_commands(commands) -> None:
     add_eval_command(commands)
 
     stories = commands.add_parser(
@@ -129,7 +137,6 @@ def _parser() -> argparse.ArgumentParser:
                        help="keep what this run does not measure (other sizes, answers) from the "
                        "results already in --out; each size records the commit it was measured on")
     bench.set_defaults(run=_bench)
-    return parser
 
 
 def _filter_arguments(command: argparse.ArgumentParser) -> None:
@@ -247,6 +254,8 @@ def _ask(args: argparse.Namespace) -> int:
         where = f"{citation.source}:{citation.start}-{citation.end}"
         print(citation_label(citation))
         print(f"    “{citation.quote.strip('“”')}”  — {where}")
+        if citation.url:
+            print(f"    {citation.url}")
     if answer.article_filter:
         print(f"\nfilter: {answer.article_filter}", file=sys.stderr)
     if answer.notice:

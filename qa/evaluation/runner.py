@@ -73,7 +73,7 @@ def _record(item: GoldQuestion, answer: Answer, seconds: float) -> dict:
         "standalone_question": answer.standalone_question,
         "citations": [
             {"number": c.number, "source": c.source, "start": c.start, "end": c.end,
-             "quote": c.quote}
+             "quote": c.quote, "url": c.url}
             for c in answer.citations
         ],
         "retrieved": [p.passage_id for p in answer.passages],
