@@ -13,24 +13,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from index.english import (AGO_COUNTS, DEADLINE, FUTURE_CUE, MONTH_NAMES, MONTHS,
+                           WEEKDAYS)
+
 Precision = Literal["day", "week", "month", "year"]
 PRECISIONS: tuple[Precision, ...] = ("day", "week", "month", "year")
 
-_MONTH_NAMES = {
-    "January": 1, "Jan": 1, "February": 2, "Feb": 2, "March": 3, "Mar": 3, "April": 4, "Apr": 4,
-    "May": 5, "June": 6, "Jun": 6, "July": 7, "Jul": 7, "August": 8, "Aug": 8, "September": 9,
-    "Sept": 9, "Sep": 9, "October": 10, "Oct": 10, "November": 11, "Nov": 11, "December": 12,
-    "Dec": 12,
-}
-# Not strftime("%B"): that follows the process's locale.
-_ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-                   "September", "October", "November", "December")
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Capitalised only: news prose capitalises months, and "may" or "march" in lower case are verbs.
-_MONTH = "|".join(sorted(_MONTH_NAMES, key=len, reverse=True))
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
-_COUNT = r"\d{1,3}|" + "|".join(_NUMBER_WORDS)
+_MONTH = "|".join(sorted(MONTH_NAMES, key=len, reverse=True))
+_COUNT = r"\d{1,3}|" + "|".join(AGO_COUNTS)
 _YEAR_SUFFIX = r"(?:,?\s+(?P<year>(?:19|20)\d\d)\b|\s+(?P<which_year>this|last|next)\s+year\b)?"
 
 # Most specific first: where two patterns match overlapping text, the earlier one wins.
@@ -44,7 +35,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("year", re.compile(r"\b(?:in|since|by|during|until|before|after|early|late|mid-?|of)\s+"
                         r"(?P<year>(?:19|20)\d\d)\b(?![-/]\d)")),
     ("weekday", re.compile(rf"\b(?:(?P<which>(?i:last|next|this|coming|past))\s+)?"
-                           rf"(?P<weekday>{'|'.join(w.capitalize() for w in _WEEKDAYS)})\b")),
+                           rf"(?P<weekday>{'|'.join(w.capitalize() for w in WEEKDAYS)})\b")),
     ("ago", re.compile(rf"\b(?P<count>{_COUNT})\s+(?P<unit>day|week|month|year)s?\s+ago\b",
                        re.IGNORECASE)),
     ("period", re.compile(r"\b(?P<when>(?:earlier|later)\s+this|this|last|next|past|coming|previous)"
@@ -52,15 +43,6 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("day_word", re.compile(r"\b(?P<word>today|tonight|yesterday|tomorrow|last night|"
                             r"this (?:morning|afternoon|evening))\b", re.IGNORECASE)),
 ]
-# Words before a bare weekday that put it ahead of the article ("will meet on Monday").
-_FUTURE_CUE = re.compile(r"\b(?:will|would|shall|is due|are due|due to|is expected|are expected|"
-                         r"scheduled|set to|plans? to|planned|to be held|upcoming|next)\b",
-                         re.IGNORECASE)
-
-# "a meeting for Tuesday": a day set ahead ("by Saturday night, officials reported" is not).
-_DEADLINE = re.compile(r"\bfor\s+$", re.IGNORECASE)
-
-
 @dataclass(frozen=True)
 class TextDate:
     """A date written in a text: where, as written, and the period it names."""
@@ -93,19 +75,19 @@ def spoken_period(day: date, precision: Precision) -> str:
     if precision == "year":
         return str(day.year)
     if precision == "month":
-        return f"{_ENGLISH_MONTHS[day.month - 1]} {day.year}"
+        return f"{MONTHS[day.month - 1]} {day.year}"
     return ("the week of " if precision == "week" else "") + spoken_date(day)
 
 
 def spoken_date(day: date | str) -> str:
     """"19 December 2025": unambiguous in any English, for answer text."""
     day = date.fromisoformat(day) if isinstance(day, str) else day
-    return f"{day.day} {_ENGLISH_MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def written_date(day: date) -> str:
     """"September 20, 2017": the way American English prose writes a date."""
-    return f"{_ENGLISH_MONTHS[day.month - 1]} {day.day}, {day.year}"
+    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
 def parse_date_value(value: object) -> date:
@@ -174,7 +156,7 @@ def _resolve(kind: str, match: re.Match[str], text: str,
         if kind == "iso":
             return date(int(groups["year"]), int(groups["month"]), int(groups["day"])), "day", False
         if kind in ("month_day", "day_month"):
-            month, day = _MONTH_NAMES[groups["month"]], int(groups["day"])
+            month, day = MONTH_NAMES[groups["month"]], int(groups["day"])
             if groups.get("year"):
                 return date(int(groups["year"]), month, day), "day", False
             if reference is None:
@@ -187,7 +169,7 @@ def _resolve(kind: str, match: re.Match[str], text: str,
             candidates = [date(reference.year + k, month, day) for k in (-1, 0, 1)]
             return min(candidates, key=lambda d: abs(d - reference)), "day", True
         if kind == "month_year":
-            return date(int(groups["year"]), _MONTH_NAMES[groups["month"]], 1), "month", False
+            return date(int(groups["year"]), MONTH_NAMES[groups["month"]], 1), "month", False
         if kind == "year":
             return date(int(groups["year"]), 1, 1), "year", False
     except ValueError:  # "February 30"
@@ -199,7 +181,7 @@ def _resolve(kind: str, match: re.Match[str], text: str,
         return _weekday(groups["weekday"].lower(), which, text, match.start(), reference)
     if kind == "ago":
         count = groups["count"].lower()
-        n = int(count) if count.isdigit() else _NUMBER_WORDS[count]
+        n = int(count) if count.isdigit() else AGO_COUNTS[count]
         unit = groups["unit"].lower()
         return _shifted(reference, unit, -n), _unit_precision(unit), True
     if kind == "period":
@@ -215,7 +197,7 @@ def _resolve(kind: str, match: re.Match[str], text: str,
 
 def _weekday(name: str, which: str | None, text: str, at: int,
              reference: date) -> tuple[date, Precision, bool]:
-    target = _WEEKDAYS.index(name)
+    target = WEEKDAYS.index(name)
     back = (reference.weekday() - target) % 7  # days back to the latest such day, today included
     ahead = (target - reference.weekday()) % 7
     if which in ("next", "coming"):
@@ -227,7 +209,7 @@ def _weekday(name: str, which: str | None, text: str, at: int,
     # Bare: news reports what happened, so the latest such day, unless the sentence so far
     # speaks of what is to come.
     sentence_start = max(text.rfind(". ", 0, at), text.rfind("\n", 0, at), 0)
-    if _FUTURE_CUE.search(text, sentence_start, at) or _DEADLINE.search(text[max(0, at - 6) : at]):
+    if FUTURE_CUE.search(text, sentence_start, at) or DEADLINE.search(text[max(0, at - 6) : at]):
         return reference + timedelta(days=ahead), "day", True
     return reference - timedelta(days=back), "day", True
 

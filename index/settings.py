@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGED_LOCAL_MODELS = ("qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m")
 DEFAULT_LOCAL_MODEL = "qwen2.5-coder-1.5b"
@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         description="Ask the model to confirm its answer from the passages (a few tokens more). "
         "Off by default: the bundled 1.5B model confirmed every answer on the gold set.",
     )
+    disabled_checks: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Checks of a model's reply to switch off, by name, separated by commas (the "
+        "names are in qa/checks.py, CHECK_NAMES): to measure what each one does.",
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
     max_article_bytes: int = Field(
         5_000_000, ge=1000, description="Larger article files are refused, with the reason."
@@ -140,6 +145,13 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         # `.env.example` lists every key; an empty `KEY=` line means "use the default".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("disabled_checks", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
 
     @field_validator("chroma_collection", mode="before")
     @classmethod

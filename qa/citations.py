@@ -14,22 +14,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from os.path import commonprefix  # of strings, not only paths
 
+from index.english import (ANSWER_TYPE_WORDS, MONTH_WORDS, PEOPLE_ENDINGS, PEOPLE_ROOT_ENDINGS,
+                           PLACE_ROOT_ENDINGS, POINTING_BACK, SCALES, SPELLED_FIGURES, STOPWORDS)
 from index.passages import sentence_spans
+from qa.thresholds import MIN_ENGLISH_SHARE, MIN_SUPPORT
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-# A claim is supported when at least this share of its new content words is in the passage.
-MIN_SUPPORT = 0.5
-
-_STOPWORDS = frozenset(
-    """a an the and or but if of to in on at by for with from as into about over after before
-    is are was were be been being am do does did done has have had having it its this that these
-    those there their them they he she his her him we our us you your i me my mine who whom whose
-    which what when where why how not no nor so than too very can could will would shall should
-    may might must also just only said says say according told tell then than such any all some
-    more most other own same both each few out up down off again further once here while during
-    until upon per via yet still though although because since whether do""".split()
-)
-
 
 @lru_cache(maxsize=1)
 def _stemmer():
@@ -62,7 +52,7 @@ def contains_phrase(text: str, phrase: str) -> bool:
 def content_words(text: str) -> set[str]:
     """Stemmed content words and numbers of `text` (stop words left out)."""
     words = re.findall(r"[a-z0-9]+(?:[.,][0-9]+)*", normalise(text))
-    kept = [w for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
+    kept = [w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
     return set(_stemmer().stemWords(kept))
 
 
@@ -180,28 +170,12 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in re.findall(r"\d+(?:[.,]\d+)*", text)}
 
 
-# Counts spelled out, as figures: "two troops" is a figure the passage must give, as "two" or "2".
-# "One" is left out: it is as often "one of them" as a count.
-_SPELLED = {word: str(value) for value, word in enumerate(
-    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split(), start=2)}
-_SPELLED.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
-                 "eighty": "80", "ninety": "90"})
-
-
-# "The two countries" names no new figure: it points back at two the passage names. "Two hundred"
-# and "twenty-five" are figures this table cannot write in digits: left to the words' own check.
-_POINTING_BACK = frozenset("the these those both all its their our his her".split())
-_SCALES = frozenset("hundred hundreds thousand thousands million millions billion billions trillion "
-                    "dozen dozens".split())
-
-
 def figures(text: str) -> set[str]:
     """The figures in a text, written in digits or as counts in words ("two" and "2" alike)."""
     words = re.findall(r"[a-z]+(?:-[a-z]+)*", text.lower())
-    spelled = {_SPELLED[word] for i, word in enumerate(words)
-               if word in _SPELLED and not (i and words[i - 1] in _POINTING_BACK)
-               and not (i + 1 < len(words) and words[i + 1] in _SCALES)}
+    spelled = {SPELLED_FIGURES[word] for i, word in enumerate(words)
+               if word in SPELLED_FIGURES and not (i and words[i - 1] in POINTING_BACK)
+               and not (i + 1 < len(words) and words[i + 1] in SCALES)}
     return numbers(text) | spelled
 
 
@@ -287,7 +261,7 @@ def question_coverage(
     common = [word for stem, word in missing.items() if stem not in names]
     if related and common and evidence:
         evidence_words = sorted({w for text in evidence for w in re.findall(r"[a-z]{3,}", normalise(text))
-                                 if w not in _STOPWORDS})
+                                 if w not in STOPWORDS})
         said_otherwise = related(common, evidence_words)
         missing = {stem: word for stem, word in missing.items() if word not in said_otherwise}
     covered = sum(weight[stem] for stem in asked if stem not in missing)
@@ -318,7 +292,7 @@ def _reads_as_english(text: str) -> bool:
     """Whether a text is English by its share of English function words (about 0.4 in English
     prose and English questions, under 0.1 in French or Urdu)."""
     words = re.findall(r"\w+", normalise(text))
-    return not words or sum(word in _STOPWORDS for word in words) / len(words) >= 0.15
+    return not words or sum(word in STOPWORDS for word in words) / len(words) >= MIN_ENGLISH_SHARE
 
 
 # A word, or a figure with its decimals and thousands ("magnitude-7.1", "30,000"), but not "29,2025"
@@ -342,19 +316,9 @@ def _named_otherwise(name: str, texts: list[str]) -> bool:
     if any(_same_people(lower, word) for text in texts
            for word in re.findall(rf"\b{re.escape(lower[:4])}[a-z]*", normalise(text))):
         return True
-    if lower in _MONTHS and any(re.search(rf"\b{lower[:3]}\b", normalise(text)) for text in texts):
+    if lower in MONTH_WORDS and any(re.search(rf"\b{lower[:3]}\b", normalise(text)) for text in texts):
         return True  # "Dec. 19" for "December 19"
     return name.isupper() and len(name) > 1 and any(_initials(name).search(text) for text in texts)
-
-
-_MONTHS = frozenset("january february march april june july august september sept october "
-                    "november december".split())
-# A place's people's adjective adds one of these to its name: Israel-i, Japan-ese, Arab-ic...
-_PEOPLE_ENDINGS = frozenset({"i", "ish", "ese", "ian", "an", "n", "ic"})
-# ... or both grow from one root, the place ending in one of these (Turk-iye, Turk-ey; Chin-a;
-# Palestin-e) and the adjective in one of those (Turk-ish; Chin-ese; Palestin-ian).
-_PLACE_ROOT_ENDINGS = frozenset({"a", "e", "y", "ey", "iye"})
-_PEOPLE_ROOT_ENDINGS = frozenset({"ish", "ese", "ian", "an"})
 
 
 def _same_people(a: str, b: str) -> bool:
@@ -363,9 +327,9 @@ def _same_people(a: str, b: str) -> bool:
     "indian", "france" and "francis", "state" and "static"."""
     shared = len(commonprefix([a, b]))
     for place, people in ((a, b), (b, a)):
-        if len(place) >= 4 and people[len(place):] in _PEOPLE_ENDINGS and people.startswith(place):
+        if len(place) >= 4 and people[len(place):] in PEOPLE_ENDINGS and people.startswith(place):
             return True
-        if any(place[root:] in _PLACE_ROOT_ENDINGS and people[root:] in _PEOPLE_ROOT_ENDINGS
+        if any(place[root:] in PLACE_ROOT_ENDINGS and people[root:] in PEOPLE_ROOT_ENDINGS
                for root in range(4, shared + 1)):
             return True
     return False
@@ -416,8 +380,4 @@ def question_words(question: str) -> dict[str, str]:
 def answer_type_words() -> frozenset[str]:
     """Words that say what kind of answer is wanted ("which country", "on what date"), not what
     the question is about: a passage that answers need not repeat them."""
-    return frozenset(content_words(
-        "date day days year month time kind type sort name names article articles quote quoted "
-        "describe described many much body city country countries number role task stand stands "
-        "happen happened thing things two three called call mean means"
-    ))
+    return frozenset(content_words(ANSWER_TYPE_WORDS))

@@ -13,27 +13,20 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from index.store import StoredPassage
+from index.english import EDGE_WORDS, QUALIFIERS, QUANTIFIERS, QUANTITY_WORDS
 from qa.citations import content_words, normalise
+from qa.thresholds import MAX_VERSION_WORDS, MIN_TELLING_RATIO
 
-# Number words that give a count ("dozens of countries"); "one" is as often "one of them", and
-# "several", "many" and "scores" only hint at a count.
-COUNT_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
-               "forty|fifty|hundred|dozen|dozens|hundreds|thousands|millions")
-_NUMBER_WORDS = f"one|{COUNT_WORDS}|several|many|scores"
 # Inside a lookahead so matches may overlap: "one of nearly 45 countries" yields "nearly 45
 # countries" too, not only "one of nearly".
 _QUANTITY = re.compile(
     rf"(?=\b((?:(?:nearly|about|around|almost|some|over|more than|less than|fewer than|at least|up to|"
-    rf"roughly|approximately|only|just)\s+)?(?:\d[\d,.]*|{_NUMBER_WORDS})(?:\s+of)?)\s+"
+    rf"roughly|approximately|only|just)\s+)?(?:\d[\d,.]*|{QUANTITY_WORDS})(?:\s+of)?)\s+"
     rf"([A-Za-z][A-Za-z-]+))",
     re.IGNORECASE,
 )
-_QUALIFIERS = frozenset(
-    "nearly about around almost some over more less fewer than at least up to roughly "
-    "approximately only just of".split()
-)
-# A disputed figure or name is a few words; longer differences are paraphrase, not dispute.
-MAX_VERSION_WORDS = 6
+
+
 @dataclass(frozen=True)
 class FoundDisagreement:
     """A disputed fact and each article's version: (passage index, the version's words)."""
@@ -48,7 +41,7 @@ def quantities(text: str) -> dict[str, str]:
     for match in _QUANTITY.finditer(text):
         noun_word = match.group(2)
         words = content_words(noun_word)
-        if not words or noun_word.lower() in _QUALIFIERS or re.fullmatch(_NUMBER_WORDS, noun_word.lower()):
+        if not words or noun_word.lower() in QUALIFIERS or re.fullmatch(QUANTITY_WORDS, noun_word.lower()):
             continue
         noun = next(iter(words))
         value = f"{match.group(1)} {noun_word}"
@@ -71,7 +64,7 @@ def _differing_wording(first: str, second: str, topic: set[str]) -> list[tuple[s
     stems_a = [" ".join(content_words(w)) or w.lower() for w, _, _ in words_a]
     stems_b = [" ".join(content_words(w)) or w.lower() for w, _, _ in words_b]
     matcher = SequenceMatcher(a=stems_a, b=stems_b, autojunk=False)
-    if matcher.ratio() < 0.5:  # not two tellings of one statement
+    if matcher.ratio() < MIN_TELLING_RATIO:  # not two tellings of one statement
         return []
     spans: list[list[int]] = []
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
@@ -98,7 +91,7 @@ def _differing_wording(first: str, second: str, topic: set[str]) -> list[tuple[s
         # "all sides" / "all stakeholders", not "sides" / "stakeholders": a shared quantifier
         # just before both versions is part of what each says.
         if (a0 and b0 and words_a[a0 - 1][0].lower() == words_b[b0 - 1][0].lower()
-                and words_a[a0 - 1][0].lower() in _QUANTIFIERS):
+                and words_a[a0 - 1][0].lower() in QUANTIFIERS):
             a0, b0 = a0 - 1, b0 - 1
         text_a = first[words_a[a0][1] : words_a[a1 - 1][2]].strip("[]()“”\"',.;: ")
         text_b = second[words_b[b0][1] : words_b[b1 - 1][2]].strip("[]()“”\"',.;: ")
@@ -111,12 +104,6 @@ def _differing_wording(first: str, second: str, topic: set[str]) -> list[tuple[s
         if near_a & topic and near_b & topic and (content_a | content_b) & topic:
             pairs.append((text_a, text_b))
     return pairs
-
-
-_QUANTIFIERS = frozenset("all every each both no none some most many few several any".split())
-# Words a version does not start or end with ("Peace Council [and]" is "Peace Council"); not all
-# stop words, since "firm up" is not "firm".
-_EDGE_WORDS = frozenset("a an the and or but to of in on at for that which who is are was were be".split())
 
 
 def _around(stems: list[str], start: int, end: int) -> set[str]:
@@ -132,7 +119,7 @@ def _trimmed(stems: list[str], start: int, end: int, other: set[str]) -> tuple[i
     and "Peace Council": the versions are what differs, not the words around it.
     """
     def spare(stem: str) -> bool:
-        return stem in _EDGE_WORDS or stem in other
+        return stem in EDGE_WORDS or stem in other
 
     while start < end and spare(stems[start]):
         start += 1

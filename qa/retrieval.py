@@ -1,27 +1,32 @@
-"""Hybrid retrieval over what `index/` built: dense (Chroma) and BM25, fused by reciprocal rank.
+"""Stage 2, retrieval: hybrid search over what `index/` built, dense (Chroma) and BM25, fused by
+reciprocal rank; then what of it the model reads.
 
-Every passage comes back with its cosine similarity to the question, the evidence newsdesk uses
-to decide whether the articles hold an answer at all.
+In: a `Question` and the articles allowed. Out: `Retrieved`, what the search found and what the
+model is given to read (the closest passages, the sentences they lean on, for a "when" question one
+that gives a time, for a "latest" question the newest first). Every passage carries its cosine
+similarity to the question, the evidence newsdesk uses to decide whether the articles hold an
+answer at all. A second reading's passages (`focused`) are chosen here too.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.store import PassageFilter, PassageStore, StoredPassage
-from qa.citations import content_words
+from index.dates import day_number
+from index.english import ADDRESSES_MODEL, CONTINUES_PREVIOUS, POINTS_BACK, PRONOUN_SPEAKER, TIME
+from index.settings import Settings
+from qa.citations import content_words, question_coverage, question_words
+from qa.thresholds import (ASKED_KIND_BONUS, CANDIDATES, FOCUSED_PASSAGES, MIN_TELLING_SIMILARITY, RERANK_POOL, RRF_K,
+                           STORY_TELLINGS_PER_PASSAGE, TELLINGS_PER_PASSAGE, WORD_OVERLAP_WEIGHT)
 
-# Reciprocal rank fusion constant (Cormack et al. 2009); 60 is the usual choice.
-RRF_K = 60
-CANDIDATES = 30
-# The fused pool is re-ranked by meaning plus the question's own words (names, numbers), which
-# RRF alone weighs no higher than a vague semantic match.
-RERANK_POOL = 12
-WORD_OVERLAP_WEIGHT = 0.5
+if TYPE_CHECKING:
+    from qa.question import Question
+
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,6 @@ class Retrieval:
             return self
         kept = [i for i, r in enumerate(self.relevance) if r >= self.relevance[0] - gap]
         return self._only(kept)
-
 
     def excluding(self, unwanted) -> Retrieval:
         """Without the passages for which `unwanted(passage)` is true."""
@@ -95,9 +99,6 @@ class Retrieval:
                        relevance=self.relevance + [r for r, _ in added.values()])
 
 
-# A sentence that holds the kind of thing asked for (a date for "on what date", a count of
-# countries for "how many countries") is worth this much more than its words and meaning say.
-ASKED_KIND_BONUS = 0.15
 
 
 def retrieve(
@@ -152,22 +153,6 @@ def _relevance(
     return passage.score + WORD_OVERLAP_WEIGHT * overlap + bonus
 
 
-# A sentence that opens by pointing back ("It", "Once that is in place", "Among them", "But") or
-# whose speaker is only a pronoun ("..., he said.") needs the sentence before it to be understood.
-_POINTS_BACK = re.compile(
-    r"""^\W*(?:it|it[’']s|its|this|that|these|those|they|their|them|he|she|his|her|such|once|
-    among|but|however|yet|still|meanwhile|then|thus|so|and|or|the\s+(?:move|statement|remarks|
-    decision|announcement|plan|offer))\b""",
-    re.IGNORECASE | re.VERBOSE)
-_PRONOUN_SPEAKER = re.compile(r"[,”\"]\s*(?:he|she|they)\s+(?:said|added|says|adds|concluded|"
-                              r"shared|noted|stressed|told|explained|continued)\b", re.IGNORECASE)
-
-
-# The sentence after goes on about the same thing only when it opens with "it" or "this"; one
-# opening with "He" usually turns to something new.
-_CONTINUES_PREVIOUS = re.compile(r"^\W*(?:it|it[’']s|this|that|these|those|such)\b", re.IGNORECASE)
-
-
 def explains(sentence: StoredPassage, neighbour: StoredPassage) -> bool:
     """Whether `neighbour` is what `sentence` needs to be understood: the sentence before one
     that points back, or the sentence after that goes on about the same thing."""
@@ -175,21 +160,13 @@ def explains(sentence: StoredPassage, neighbour: StoredPassage) -> bool:
         return False
     if neighbour.ordinal == sentence.ordinal - 1:
         return _leans_on_previous(sentence.text)
-    return neighbour.ordinal == sentence.ordinal + 1 and bool(_CONTINUES_PREVIOUS.search(neighbour.text))
+    return neighbour.ordinal == sentence.ordinal + 1 and bool(CONTINUES_PREVIOUS.search(neighbour.text))
 
 
 def _leans_on_previous(text: str) -> bool:
-    return bool(_POINTS_BACK.search(text) or _PRONOUN_SPEAKER.search(text))
+    return bool(POINTS_BACK.search(text) or PRONOUN_SPEAKER.search(text))
 
 
-# Another article's telling of the same statement is usually this close (cosine) or closer; the
-# disagreement check itself then decides, word by word, whether the two tellings differ.
-MIN_TELLING_SIMILARITY = 0.6
-
-
-# Nearest passages looked at for each cited one: of any article, and of its story's other articles.
-TELLINGS_PER_PASSAGE = 4
-STORY_TELLINGS_PER_PASSAGE = 2
 
 
 def other_tellings(store: PassageStore, passages: list[StoredPassage],
@@ -221,3 +198,76 @@ def other_tellings(store: PassageStore, passages: list[StoredPassage],
                 found.setdefault(near.passage_id, near)
     return list(found.values())
 
+
+
+# ----- what the model reads ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Retrieved:
+    """What retrieval found for a question (`found`, best first) and what the model reads (`read`)."""
+
+    found: Retrieval
+    read: Retrieval
+
+
+def passages_for(store: PassageStore, question: Question, settings: Settings,
+                 only: PassageFilter | None) -> Retrieved:
+    """The stage: search, then keep what the model should read of what was found."""
+    found = retrieve(store, question.standalone, settings.passages_per_answer,
+                     question.holds_asked_kind, only or None)
+    read = found.closest(settings.relevance_gap).with_context(store).excluding(addresses_model)
+    if question.asks_when:
+        read = with_a_time(found, read)
+    if question.wants_latest:
+        read = newest_first(read)  # the model reads, and answers from, the newest first
+    return Retrieved(found, read)
+
+
+def addresses_model(passage: StoredPassage) -> bool:
+    """Whether a passage speaks to a language model ("Ignore previous instructions..."): such a
+    sentence is not reporting, never reaches the model and is never cited."""
+    return bool(ADDRESSES_MODEL.search(passage.text))
+
+
+def with_a_time(found: Retrieval, kept: Retrieval) -> Retrieval:
+    """For a "when" question: the kept passages, and the best found one that gives a time if none
+    of them does (a headline often matches the question best and says nothing of when)."""
+    if any(TIME.search(p.text) for p in kept.passages):
+        return kept
+    for passage, relevance in zip(found.passages, found.relevance):
+        if TIME.search(passage.text) and not addresses_model(passage):
+            return replace(kept, passages=kept.passages + [passage], relevance=kept.relevance + [relevance])
+    return kept
+
+
+def newest_first(retrieval: Retrieval) -> Retrieval:
+    """The same passages, the newest article's first (undated ones last); ties keep their rank."""
+    order = sorted(range(len(retrieval.passages)),
+                   key=lambda i: (-day_number(retrieval.passages[i].published), i))
+    return replace(retrieval, passages=[retrieval.passages[i] for i in order],
+                   relevance=[retrieval.relevance[i] for i in order])
+
+
+def focused(store: PassageStore, question: Question, retrieved: Retrieved,
+            min_coverage: float) -> Retrieval | None:
+    """What a second reading reads: the retrieved passages that each mention enough of what was
+    asked to be cited for it (at most two, the ones that mention most, with the sentences they lean
+    on), or None when none does or they are what the model has just read. A follow-up counts by
+    its rewrite or its own words, whichever a passage mentions more of (a failed rewrite joins two
+    questions).
+    """
+    forms = (question.standalone, question.text)
+    candidates = retrieved.found.excluding(addresses_model)
+    rarity = store.word_rarity(set().union(*(question_words(form) for form in forms)))
+    coverage = {p.passage_id: max(question_coverage(form, [p.text], rarity)[0] for form in forms)
+                for p in candidates.passages}
+    most = sorted(coverage, key=lambda passage_id: -coverage[passage_id])[:FOCUSED_PASSAGES]
+    kept = {passage_id for passage_id in most if coverage[passage_id] >= min_coverage}
+    if not kept:
+        return None
+    chosen = (candidates.excluding(lambda p: p.passage_id not in kept).with_context(store)
+              .excluding(addresses_model))
+    if question.wants_latest:
+        chosen = newest_first(chosen)
+    if {p.passage_id for p in chosen.passages} == {p.passage_id for p in retrieved.read.passages}:
+        return None
+    return chosen

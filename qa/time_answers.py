@@ -9,48 +9,12 @@ dates, resolved against the publication date of the article that says them.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import date
 
 from index.dates import day_number, find_dates, spoken_date, spoken_period
 from index.store import StoredPassage
 from qa.citations import content_words
-from qa.retrieval import Retrieval
-
-# Reports of a developing story that give a figure differently are updates of one fact when this
-# few days apart; further apart (a quake of 2016 and one of 2017), they are about different events.
-MAX_UPDATE_DAYS = 31
-# Words either side of a figure that say what it counts ("people ... in relief camps").
-CONTEXT_CHARS = 45
-
-_LATEST = re.compile(
-    r"\b(?:latest|most recent(?:ly)?|newest|recent(?:ly)?|current(?:ly)?|now|nowadays|as of|so far|"
-    r"to date|this week|today|yet|still|any ?more|any longer|updates?|updated)\b", re.IGNORECASE)
-_WHEN = re.compile(
-    r"^\s*(?:and\s+|so\s+|but\s+)?when\b|\b(?:what|which)\s+(?:date|day|time|year|month|week)\b"
-    r"|\bon\s+which\s+(?:date|day)\b|\bhow\s+long\s+ago\b|\bsince\s+when\b", re.IGNORECASE)
-
-
-def asks_for_latest(question: str) -> bool:
-    """Whether the question asks for the state of things as of now ("the latest toll", "so far")."""
-    return bool(_LATEST.search(question))
-
-
-def asks_when(question: str) -> bool:
-    """Whether the question asks for a time or a date."""
-    return bool(_WHEN.search(question))
-
-
-def asks_about_time(question: str) -> bool:
-    return asks_for_latest(question) or asks_when(question)
-
-
-def newest_first(retrieval: Retrieval) -> Retrieval:
-    """The same passages, the newest article's first (undated ones last); ties keep their rank."""
-    order = sorted(range(len(retrieval.passages)),
-                   key=lambda i: (-day_number(retrieval.passages[i].published), i))
-    return replace(retrieval, passages=[retrieval.passages[i] for i in order],
-                   relevance=[retrieval.relevance[i] for i in order])
+from qa.thresholds import CONTEXT_CHARS, MAX_UPDATE_DAYS
 
 
 def newest_cited_date(published: list[str | None]) -> str | None:

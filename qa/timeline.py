@@ -19,9 +19,10 @@ import numpy as np
 from index.dates import PRECISIONS, find_dates, format_period
 from index.settings import Settings
 from index.store import StoredPassage, StoreError
-from qa.answer import Citation, engine_for
+from qa.answer import Citation
 from qa.citations import content_words
 from qa.filters import DateLike, FilterError, article_filter
+from qa.pipeline import engine_for
 from qa.retrieval import retrieve
 
 # Passages retrieved to find the articles about the topic, and the re-ranked pool they come from.

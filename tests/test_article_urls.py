@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from index import PassageStore, build_index
-from qa.answer import engine_for
+from qa.pipeline import engine_for
 from qa.evaluation import GoldQuestion, run_evaluation
 from tests.conftest import SEED_A, SEED_B
 from ui.cli import main

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from index import article_text
-from qa import Answer, ask, ask_stream
+from qa import Answer, Final, Passages, ask, ask_stream
 from tests.conftest import SEED_A, SEED_B
 
 
@@ -56,12 +56,18 @@ def test_a_short_question_about_a_detail_of_a_long_sentence_is_read(settings):
 
 
 def test_an_off_topic_question_is_declined_without_comparing_words_one_by_one(settings, monkeypatch):
-    from qa.answer import AnswerEngine
+    import qa.checks
+    import qa.decision
 
     compared = []
-    original = AnswerEngine._said_otherwise
-    monkeypatch.setattr(AnswerEngine, "_said_otherwise",
-                        lambda self, words, evidence: compared.append(words) or original(self, words, evidence))
+    original = qa.checks.said_otherwise
+
+    def counted(store, words, evidence):
+        compared.append(words)
+        return original(store, words, evidence)
+
+    monkeypatch.setattr(qa.checks, "said_otherwise", counted)
+    monkeypatch.setattr(qa.decision, "said_otherwise", counted)
     # Each passage lacks a name of it, or three words: no word of it can be said otherwise there.
     assert ask("What is the capital of France?", settings=settings).abstained
     assert ask("How do you bake sourdough bread?", settings=settings).abstained
@@ -83,13 +89,14 @@ def test_new_article_is_answerable_without_restart(settings, articles_dir):
 
 def test_stream_yields_passages_then_the_answer(settings):
     events = list(ask_stream("How many countries attended the conference in Qatar?", settings=settings))
-    assert isinstance(events[0], list) and events[0]
-    assert isinstance(events[-1], Answer)
-    final = events[-1]
-    assert final.passages[: len(events[0])] == events[0]
+    assert isinstance(events[0], Passages) and events[0].passages
+    assert isinstance(events[-1], Final) and isinstance(events[-1].answer, Answer)
+    assert not any(isinstance(event, Final) for event in events[:-1])
+    read, final = events[0].passages, events[-1].answer
+    assert final.passages[: len(read)] == read
     # Beyond them, only other articles' tellings of a cited statement that the answer cites.
     cited = {(c.source, c.start) for c in final.citations}
-    assert all((p.source, p.start) in cited for p in final.passages[len(events[0]):])
+    assert all((p.source, p.start) in cited for p in final.passages[len(read):])
 
 
 def test_empty_and_oversized_questions_get_a_message(make_settings):
@@ -178,7 +185,7 @@ def test_a_folder_with_one_short_article_answers(make_settings, tmp_path):
 
 def test_a_sentence_that_points_back_comes_with_the_one_before_and_after(settings):
     from index.store import PassageStore
-    from qa.answer import AnswerEngine
+    from qa.pipeline import AnswerEngine
     from qa.retrieval import retrieve
 
     engine = AnswerEngine(settings)

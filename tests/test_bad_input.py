@@ -9,7 +9,8 @@ import pytest
 
 from index import PassageStore, article_text, build_index
 from qa import Answer
-from qa.answer import NOT_IN_ARTICLES, AnswerEngine
+from qa.answer import NOT_IN_ARTICLES
+from qa.pipeline import AnswerEngine
 from tests.conftest import SEED_A, SEED_B
 from tests.test_ask import assert_contract
 from tests.test_citations import engine_with

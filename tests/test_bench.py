@@ -7,7 +7,8 @@ import json
 import xml.etree.ElementTree as ElementTree
 
 from index.benchmark_corpus import generate_corpus, seed_sentences, sentence_template
-from qa.benchmark import check_targets, percentile
+from qa.evaluation.bench_measures import percentile
+from qa.evaluation.benchmark import check_targets
 from tests.conftest import SEED_A, SEED_B, SEEDS
 from ui.bench_plot import scaling_svg
 from ui.cli import main
@@ -154,7 +155,7 @@ def test_bench_merge_keeps_the_sizes_and_answers_it_did_not_measure(tmp_path, mo
 
 
 def test_all_questions_are_every_answerable_standalone_and_follow_up_gold_question():
-    from qa.benchmark import _gold
+    from qa.evaluation.benchmark import _gold
     from qa.evaluation import default_dataset, load_dataset
 
     items = load_dataset(default_dataset())

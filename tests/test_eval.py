@@ -277,7 +277,7 @@ def test_risk_coverage_moves_with_a_confidence_score():
 
 
 def test_a_replayed_run_gives_the_same_answers_without_the_model(settings, tmp_path):
-    from qa.answer import AnswerEngine
+    from qa.pipeline import AnswerEngine
     from qa.evaluation.runner import EvaluationSet, run_sets
     from tests.test_citations import ScriptedModel
 
@@ -319,7 +319,7 @@ def test_a_reply_cut_short_is_not_replayed(tmp_path):
 
 
 def test_eval_pool_runs_each_set_over_its_own_articles_in_one_result(tmp_path, settings):
-    from qa.answer import engine_for
+    from qa.pipeline import engine_for
     from qa.evaluation.pool import write_manifest
     from qa.evaluation.pool_build import build_pool
     from qa.evaluation.runner import format_table, pool_part_sets, run_sets

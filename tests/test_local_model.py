@@ -11,7 +11,7 @@ import time
 import pytest
 
 from qa import local_model
-from qa.answer import AnswerEngine
+from qa.pipeline import AnswerEngine
 from tests.test_ask import assert_contract
 
 SMALLEST = "smollm2-135m"
@@ -168,7 +168,7 @@ def test_model_server_ends_with_newsdesk_even_after_kill_9(local_settings, tmp_p
     script = (
         "import sys, time\n"
         "from index.settings import load_settings\n"
-        "from qa.answer import AnswerEngine\n"
+        "from qa.pipeline import AnswerEngine\n"
         f"engine = AnswerEngine(load_settings(articles_dir={str(local_settings.articles_dir)!r}, "
         f"data_dir={str(tmp_path / 'd')!r}, llm='local', model='smollm2-135m'))\n"
         "engine.model.warm_up()\n"

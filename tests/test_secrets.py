@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from index.settings import load_settings
-from qa.answer import AnswerEngine
+from qa.pipeline import AnswerEngine
 from tests.test_faults import KEY, FakeEndpoint
 
 PASSWORD = "hunter2-very-secret"
@@ -69,7 +69,7 @@ def test_evaluation_results_and_report_never_hold_the_key(make_settings, tmp_pat
 
 
 def test_another_key_means_another_engine_though_dumps_mask_both(make_settings):
-    from qa.answer import engine_for
+    from qa.pipeline import engine_for
 
     first = make_settings(llm="openai", openai_api_key=KEY)
     second = make_settings(llm="openai", openai_api_key=KEY + "-rotated")

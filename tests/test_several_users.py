@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from qa.answer import AnswerEngine
+from qa.pipeline import AnswerEngine
 from qa.llm import ChatModel, ModelBusy, TurnQueue
 
 

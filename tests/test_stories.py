@@ -8,7 +8,7 @@ import json
 from index import PassageStore, build_index
 from index.stories import groups_of
 from qa import ask
-from qa.story_evaluation import default_story_set, evaluate_stories, load_story_set
+from qa.evaluation.stories import default_story_set, evaluate_stories, load_story_set
 from tests.conftest import SEED_A, SEED_B
 from tests.test_ask import assert_contract
 
@@ -153,7 +153,7 @@ def _multilingual_folder(articles_dir):
 
 
 def test_an_english_question_finds_french_and_urdu_articles_with_e5(make_settings, articles_dir):
-    from qa.answer import engine_for
+    from qa.pipeline import engine_for
     from qa.retrieval import retrieve
 
     _multilingual_folder(articles_dir)

@@ -10,7 +10,7 @@ import pytest
 
 from index import PassageStore, article_text, build_index
 from index.web import add_pages, is_web
-from qa.answer import engine_for
+from qa.pipeline import engine_for
 from tests.news_site import BRIDGE, FURNITURE, HARBOUR, OUTLET, article_page, serve_news_site
 from ui.cli import main
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from index.feeds import followed, refresh
-from qa.answer import engine_for
+from qa.pipeline import engine_for
 from tests.news_site import serve_news_site
 from tests.test_web import HARBOUR_QUESTION
 from ui.app import quote_digest, render_reader

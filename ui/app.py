@@ -28,8 +28,9 @@ from index.articles import ARTICLE_SUFFIXES, ArticleError  # noqa: E402
 from index.settings import Settings, SettingsError  # noqa: E402
 from index.store import ArticleRecord, StoredPassage  # noqa: E402
 from index.uploads import delete_upload, is_upload, save_upload  # noqa: E402
-from qa.answer import (Answer, AnswerEngine, Citation, Corroboration, Disagreement,  # noqa: E402
-                       engine_for)
+from qa.answer import (Answer, Citation, Corroboration, Disagreement, Final, Passages,  # noqa: E402
+                       Text)
+from qa.pipeline import AnswerEngine, engine_for  # noqa: E402
 from qa.timeline import Timeline, timeline  # noqa: E402
 from ui.html_text import (_MARKER, _link, _notice, _origin, _text, _user_text,  # noqa: E402,F401
                           citation_origin, marker_link, passage_link, quote_digest)
@@ -304,19 +305,20 @@ def chat_turn(engine: AnswerEngine, message: str | None, chat: list | None, turn
         limits = {name: value for name, value in (("since", since), ("until", until),
                                                   ("outlets", outlets)) if value}
         for event in engine.ask_stream(question, turns or None, **limits):
-            if isinstance(event, Answer):
-                chat[-1] = {"role": "assistant", "content": render_answer(event)}
-                turns = list(turns or []) + [(question, event.text)]
-                yield chat, turns, "", render_passages(event.passages, event.abstained)
-            elif isinstance(event, str):
-                reply += event
-                chat[-1] = {"role": "assistant", "content": render_text(reply, writing=True)}
-                yield chat, turns, "", gr.skip()
-            else:  # the retrieved passages, shown before the model has finished
-                # A second reading comes with its own passages and reply.
-                reply = ""
-                chat[-1] = {"role": "assistant", "content": "_Found passages; writing the answer…_"}
-                yield chat, turns, "", render_passages(event)
+            match event:
+                case Passages(passages):  # shown before the model has finished
+                    # A second reading comes with its own passages and reply.
+                    reply = ""
+                    chat[-1] = {"role": "assistant", "content": "_Found passages; writing the answer…_"}
+                    yield chat, turns, "", render_passages(passages)
+                case Text(text):
+                    reply += text
+                    chat[-1] = {"role": "assistant", "content": render_text(reply, writing=True)}
+                    yield chat, turns, "", gr.skip()
+                case Final(answer):
+                    chat[-1] = {"role": "assistant", "content": render_answer(answer)}
+                    turns = list(turns or []) + [(question, answer.text)]
+                    yield chat, turns, "", render_passages(answer.passages, answer.abstained)
     except Exception as error:  # the reader sees a sentence, never a stack trace
         log.exception("a question could not be answered")
         chat[-1] = {"role": "assistant",

@@ -208,7 +208,7 @@ def _progress_bar(label: str):
 
 def _engine(settings=None):
     from index.settings import load_settings
-    from qa.answer import engine_for
+    from qa.pipeline import engine_for
 
     engine = engine_for(settings or load_settings())
     # A large folder takes minutes to embed the first time: show it going.
@@ -309,9 +309,9 @@ def _chat(args: argparse.Namespace) -> int:
 def _eval_stories(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from qa.story_evaluation import (default_story_set, format_story_result, items_from_folder,
+    from qa.evaluation.stories import (default_story_set, format_story_result, items_from_folder,
                                      load_story_set, signatures_from_texts)
-    from qa.story_evaluation import evaluate_stories
+    from qa.evaluation.stories import evaluate_stories
 
     models = ["minilm", "multilingual-e5-small"] if args.model == "both" else [args.model]
     dataset = args.articles or args.dataset or default_story_set()
@@ -383,7 +383,7 @@ def _pool_show(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from index.settings import load_settings
-    from qa.benchmark import BenchmarkError, BenchOptions, format_summary, run_benchmark
+    from qa.evaluation.benchmark import BenchmarkError, BenchOptions, format_summary, run_benchmark
     from ui.bench_plot import write_scaling_plot
 
     try:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.settings import Settings
-from qa.answer import Answer, AnswerEngine
+from qa.answer import Answer
+from qa.pipeline import AnswerEngine
 from qa.evaluation.datasets import KINDS, GoldQuestion, is_squad, load_dataset, prepare_squad
 from qa.evaluation.pool import pool_sets
 from qa.evaluation.reply_cache import CachedReplies

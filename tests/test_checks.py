@@ -1,0 +1,176 @@
+"""The checks after generation are a list of named objects, each of which can be switched off; the
+question is parsed once, and no later stage reads its words again.
+
+The model is scripted: what is under test is what newsdesk does with a reply.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import pytest
+
+import qa.question
+from index.settings import SettingsError, load_settings
+from qa.checks import CHECK_NAMES, checks_enabled
+from qa.llm import ModelInfo
+from qa.pipeline import AnswerEngine
+
+
+class ScriptedModel:
+    """Replies with a fixed text, streamed a few characters at a time."""
+
+    def __init__(self, reply: str):
+        self.reply = reply
+        self.info = ModelInfo("local", "scripted", None)
+        self.prompts: list[list[dict]] = []
+
+    def stream(self, messages, max_tokens=200):
+        self.prompts.append(messages)
+        for index in range(0, len(self.reply), 7):
+            yield self.reply[index : index + 7]
+
+    def complete(self, messages, max_tokens=200):
+        return "".join(self.stream(messages, max_tokens))
+
+    def queue_wait(self):
+        return 0.0
+
+
+def answer_with(settings, reply: str, question: str, *disabled: str):
+    engine = AnswerEngine(settings, disabled_checks=disabled)
+    engine.model = ScriptedModel(reply)  # type: ignore[assignment]
+    return engine.ask(question)
+
+
+def test_every_check_has_a_name_and_runs_in_the_listed_order():
+    names = [name for check in checks_enabled() for name in check.names]
+    assert names == list(CHECK_NAMES)
+    assert all(name not in [n for c in checks_enabled((name,)) for n in c.names] for name in CHECK_NAMES)
+
+
+def test_an_unknown_check_name_is_refused(make_settings, monkeypatch):
+    with pytest.raises(SettingsError, match="no check is called answer_knd"):
+        AnswerEngine(make_settings(disabled_checks=("answer_knd",)))
+    monkeypatch.setenv("NEWSDESK_DISABLED_CHECKS", "answer_kind, names_given")
+    assert load_settings().disabled_checks == ("answer_kind", "names_given")
+
+
+# Each case: a reply that exactly this check sets aside (all checks on), what its notice says, a
+# word the answer shows once the check is off, and the checks that then withhold it in its place.
+WITHHELD = {
+    "copied_from_examples": (
+        "What does Rubio say a stabilization force on the ground is essential to protect?",
+        "The mayor says a stabilization force on the ground is essential to protect aid deliveries [1].",
+        "could not be tied", "mayor", ()),
+    "answer_kind": (
+        "How many countries has the State Department contacted?",
+        "The State Department contacted countries to request troop contributions [1].",
+        "does not give what the question asks for", "contacted", ()),
+    "says_something_new": (
+        "Which Qatari city hosted the conference?", "Qatar hosted the conference [1].",
+        "does not give what the question asks for", "Qatar", ()),
+    "count_of_asked": (
+        "How many countries have declared themselves ready to provide troops, logistics or equipment?",
+        "More than 70 countries have declared themselves ready [1].",
+        "count of something else", "70",
+        # The sentence it cites says nothing of being ready: the coverage check withholds it too.
+        ("question_coverage",)),
+    "names_given": (
+        "Who is the spokesperson of Pakistan's Foreign Ministry in Miami?",
+        "The spokesperson is Tahir Andrabi [1].", "“Miami”", "Andrabi", ()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WITHHELD))
+def test_switching_a_check_off_lets_through_what_it_alone_withholds(make_settings, name):
+    question, reply, notice, shown, next_in_line = WITHHELD[name]
+    settings = make_settings(relevance_gap=2.0)
+    on = answer_with(settings, reply, question)
+    assert on.abstained and notice in on.notice, on.notice
+    off = answer_with(settings, reply, question, name)
+    assert notice not in (off.notice or "")
+    if next_in_line:
+        assert off.abstained
+        off = answer_with(settings, reply, question, name, *next_in_line)
+    assert not off.abstained and shown in off.text, off.notice
+    # Every other check off but this one: still withheld, by this one.
+    others = [other for other in CHECK_NAMES if other != name]
+    if name != "copied_from_examples":  # which acts through supported_claims' notice
+        alone = answer_with(settings, reply, question, *others)
+        assert alone.abstained and notice in alone.notice, alone.notice
+
+
+def test_question_coverage_off_lets_through_a_reply_about_someone_else(make_settings):
+    # The cited sentence supports the reply's words, but says nothing of Egypt or Miami: the
+    # coverage check withholds it without the names check, and only both off let it through.
+    settings = make_settings(relevance_gap=2.0)
+    question = "What did Egypt's foreign minister say in Miami?"
+    reply = "Foreign Ministry spokesperson Tahir Andrabi said Pakistan had not yet decided [1]."
+    on = answer_with(settings, reply, question, "names_given")
+    assert on.abstained and "“Egypt” or “Miami”" in on.notice, on.notice
+    off = answer_with(settings, reply, question, "names_given", "question_coverage")
+    assert not off.abstained and "not yet decided" in off.text
+
+
+def test_supported_claims_off_shows_an_unsupported_claim_without_a_citation(settings):
+    question = "Who is the spokesperson of Pakistan's Foreign Ministry?"
+    reply = "The spokesperson is Tahir Andrabi [1]. He plays the violin every Sunday."
+    on = answer_with(settings, reply, question)
+    assert not on.abstained and "violin" not in on.text
+    off = answer_with(settings, reply, question, "supported_claims")
+    assert off.text == on.text + " He plays the violin every Sunday."
+    assert off.citations == on.citations
+
+
+def test_a_check_that_does_not_apply_changes_nothing(settings):
+    question = "Who is the spokesperson of Pakistan's Foreign Ministry?"
+    reply = "The spokesperson is Tahir Andrabi [1]."
+    on = answer_with(settings, reply, question)
+    for name in ("answer_kind", "count_of_asked", "copied_from_examples"):
+        off = answer_with(settings, reply, question, name)
+        assert (off.text, off.citations, off.abstained, off.notice) == (
+            on.text, on.citations, on.abstained, on.notice)
+
+
+def test_the_question_is_parsed_once_for_an_answer(settings, monkeypatch):
+    parsed = []
+    original = qa.question.parse_question
+    monkeypatch.setattr(qa.question, "parse_question",
+                        lambda *args, **kwargs: parsed.append(args) or original(*args, **kwargs))
+
+    class Watched:
+        """A question pattern that records which function searches it."""
+
+        def __init__(self, pattern):
+            self.pattern, self.callers = pattern, []
+
+        def search(self, text, *args):
+            self.callers.append(inspect.stack()[1].function)
+            return self.pattern.search(text, *args)
+
+    watched = {name: Watched(getattr(qa.question, name))
+               for name in ("WHEN", "LATEST", "HOW_MANY", "HOW_MUCH", "ASKS_FOR_DATE", "ASKS_FOR_TIME",
+                            "ASKS_YES_OR_NO")}
+    for name, pattern in watched.items():
+        monkeypatch.setattr(qa.question, name, pattern)
+    engine = AnswerEngine(settings)
+    engine.model = ScriptedModel("NOT IN THE ARTICLES")  # type: ignore[assignment]
+    engine.ask("When did the latest Doha conference on the force take place?")  # read twice
+    assert len(parsed) == 1
+    assert {caller for pattern in watched.values() for caller in pattern.callers} <= {
+        "parse_question", "asked_kind"}
+
+
+def test_no_stage_but_the_question_reads_what_a_question_asks():
+    question_patterns = {"WHEN", "LATEST", "HOW_MANY", "HOW_MUCH", "ASKS_FOR_DATE", "ASKS_FOR_TIME",
+                         "ASKS_YES_OR_NO", "LEANS_ON_CONVERSATION"}
+    qa_folder = Path(qa.question.__file__).parent
+    for module in sorted(qa_folder.rglob("*.py")):
+        if module.name == "question.py":
+            continue
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "index.english":
+                assert not {alias.name for alias in node.names} & question_patterns, module
