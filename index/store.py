@@ -10,7 +10,6 @@ to a period or to outlets (`PassageFilter`) on the vector side and the keyword s
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -18,160 +17,24 @@ import shutil
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
-from datetime import date
-from pathlib import Path
 
-from index.dates import day_number
-from index.embedding import EMBEDDING_MODEL_ID, MODEL_IDS, MiniLMEmbedding, load_embedding_model
+from index.embedding import MODEL_IDS, MiniLMEmbedding, load_embedding_model
 from index.keywords import (KEYWORD_FIELDS_FILE, KEYWORD_IDS_FILE, KeywordIndex, KeywordRows,
                             can_update, query_tokens, save_index, updated_index)
 from index.settings import Settings
+from index.store_rows import (ArticleRecord, Manifest, PassageFilter, StoredPassage, StoreError,
+                              collection_pages, passage_metadata, record_from_metadata,
+                              record_metadata, rows_of_articles, stored_passage)
 
 # The collections are named by NEWSDESK_CHROMA_COLLECTION (Settings.collection_names): one of
 # passages, and one with a vector per article (the mean of its sentences' vectors), to find the
 # same story told twice, whose rows also carry the articles' manifest records.
-MANIFEST_VERSION = 1
 MAX_WRITE_BATCH = 4000
 # HNSW insertion was most of indexing's cost besides the embedding model (1.4 ms of CPU a sentence
 # at Chroma's ef_construction 100; 1.1 at 50). Searches still look at 100 neighbours (ef_search).
 # Chroma keeps the configuration a collection was created with: older stores are unchanged.
 HNSW_CONFIGURATION = {"hnsw": {"space": "cosine", "ef_construction": 50}}
 log = logging.getLogger(__name__)
-
-
-class StoreError(RuntimeError):
-    """The store cannot be read or written; the message says what to do."""
-
-
-@dataclass
-class ArticleRecord:
-    """What the manifest knows of one indexed article."""
-
-    source: str
-    path: str
-    content_hash: str
-    title: str
-    outlet: str | None
-    published: str | None
-    size: int
-    passages: int
-    metadata_hash: str = ""  # of the article's sidecar file, "" without one
-    metadata_version: int = 1  # index.articles.METADATA_VERSION when the article was read
-    fields_from: dict[str, str] = field(default_factory=dict)  # field -> where it was read
-    # Found in a shared collection, indexed by another newsdesk, and not (yet) in this one's
-    # folders: answered from, never deleted for being absent here.
-    adopted: bool = False
-    url: str | None = None  # where the article is on the web (a fetched page, a sidecar's url)
-
-
-@dataclass(frozen=True)
-class PassageFilter:
-    """Which articles a search may draw on: published from `since` to `until` (both included),
-    from one of `outlets` (exact stored names). An article without a date is left out by any
-    date bound, one without an outlet by any outlet list."""
-
-    since: date | None = None
-    until: date | None = None
-    outlets: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.since or self.until or self.outlets)
-
-    def allows(self, outlet: str | None, published: str | None) -> bool:
-        day = day_number(published)
-        if (self.since or self.until) and not day:
-            return False
-        if self.since and day < day_number(self.since):
-            return False
-        if self.until and day > day_number(self.until):
-            return False
-        return not self.outlets or (outlet or "") in self.outlets
-
-    def where(self) -> dict | None:
-        """The filter as a Chroma `where` clause (None: no filter)."""
-        clauses: list[dict] = []
-        if self.since or self.until:
-            # Undated passages have day 0, below any real day.
-            clauses.append({"published_day": {"$gte": day_number(self.since) if self.since else 1}})
-        if self.until:
-            clauses.append({"published_day": {"$lte": day_number(self.until)}})
-        if self.outlets:
-            clauses.append({"outlet": {"$in": list(self.outlets)}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def describe(self) -> str:
-        """"published 2025-12-01 to 2025-12-19, from Dawn or Arab News"."""
-        parts = []
-        if self.since and self.until:
-            parts.append(f"published {self.since.isoformat()} to {self.until.isoformat()}")
-        elif self.since:
-            parts.append(f"published since {self.since.isoformat()}")
-        elif self.until:
-            parts.append(f"published until {self.until.isoformat()}")
-        if self.outlets:
-            names = list(self.outlets)
-            parts.append("from " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]))
-        return ", ".join(parts)
-
-
-@dataclass
-class Manifest:
-    embedding_model: str = EMBEDDING_MODEL_ID
-    version: int = MANIFEST_VERSION
-    keyword_index_stale: bool = False
-    # The Chroma collection (its id) this manifest describes; "" in manifests of before it was kept.
-    collection_id: str = ""
-    articles: dict[str, ArticleRecord] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: Path) -> Manifest:
-        if not path.exists():
-            return cls(embedding_model="")
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            known = {item.name for item in fields(ArticleRecord)}
-            articles = {k: ArticleRecord(**{f: x for f, x in v.items() if f in known})
-                        for k, v in raw.get("articles", {}).items()}
-            return cls(
-                embedding_model=raw.get("embedding_model", ""),
-                version=raw.get("version", 0),
-                keyword_index_stale=raw.get("keyword_index_stale", True),
-                collection_id=raw.get("collection_id", ""),
-                articles=articles,
-            )
-        except (ValueError, TypeError) as error:
-            log.warning("manifest %s is unreadable (%s): rebuilding the index", path, error)
-            return cls(embedding_model="")
-
-    def save(self, path: Path) -> None:
-        # Written to a temporary file and renamed, so a crash never leaves half a manifest.
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        # Records are flat: no deep copy (asdict took 0.2 s at 10,000 articles, at every save).
-        payload = {item.name: getattr(self, item.name) for item in fields(self)}
-        payload["articles"] = {source: vars(record) for source, record in self.articles.items()}
-        temporary.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(temporary, path)
-
-
-@dataclass(frozen=True)
-class StoredPassage:
-    """A passage as the store returns it, with its article's fields and a retrieval score."""
-
-    passage_id: str
-    source: str
-    ordinal: int
-    start: int
-    end: int
-    text: str
-    title: str
-    outlet: str | None
-    published: str | None
-    score: float = 0.0
-    url: str | None = None  # its article's URL, if it has one
 
 
 class PassageStore:
@@ -315,17 +178,17 @@ class PassageStore:
     @staticmethod
     def _records_in(passages, articles) -> dict[str, ArticleRecord]:
         records: dict[str, ArticleRecord] = {}
-        for batch in _pages(articles, "metadatas"):
+        for batch in collection_pages(articles, "metadatas"):
             for source, meta in zip(batch["ids"], batch["metadatas"]):
                 if meta and "content_hash" in meta:
-                    records[source] = _record_from_metadata(source, meta)
+                    records[source] = record_from_metadata(source, meta)
         if sum(record.passages for record in records.values()) == passages.count():
             return records
         # Passages of articles without a record (an older newsdesk wrote them, or a run was cut
         # short): described from their passages, with no content hash, so that the next indexing
         # run compares them with its own copy of the article before it embeds anything.
         unrecorded: dict[str, ArticleRecord] = {}
-        for batch in _pages(passages, "metadatas"):
+        for batch in collection_pages(passages, "metadatas"):
             for meta in batch["metadatas"]:
                 source = str(meta["source"])
                 if source in records:
@@ -443,7 +306,7 @@ class PassageStore:
                     ids=[row.passage_id for row in batch],
                     embeddings=vectors[first : first + MAX_WRITE_BATCH],
                     documents=[row.text for row in batch],
-                    metadatas=[_metadata(row) for row in batch],
+                    metadatas=[passage_metadata(row) for row in batch],
                 )
 
     def add_article_vectors(self, vectors: dict[str, list[float]],
@@ -454,7 +317,7 @@ class PassageStore:
             return
         with self._writing():
             self._articles.upsert(ids=list(vectors), embeddings=[list(map(float, v)) for v in vectors.values()],
-                                  metadatas=[_record_metadata(records[source]) for source in vectors])
+                                  metadatas=[record_metadata(records[source]) for source in vectors])
 
     def update_records(self, records: list[ArticleRecord]) -> None:
         """Rewrite articles' records beside their signatures (an article whose fields changed)."""
@@ -468,7 +331,7 @@ class PassageStore:
             return
         with self._writing():
             self._articles.update(ids=[record.source for record in records],
-                                  metadatas=[_record_metadata(record) for record in records])
+                                  metadatas=[record_metadata(record) for record in records])
 
     def article_vectors(self, sources: list[str]) -> dict[str, list[float]]:
         if not sources:
@@ -497,12 +360,12 @@ class PassageStore:
             batch = rows[first : first + MAX_WRITE_BATCH]
             with self._writing():
                 self._collection.update(ids=[row.passage_id for row in batch],
-                                        metadatas=[_metadata(row) for row in batch])
+                                        metadatas=[passage_metadata(row) for row in batch])
 
     def stored_spans(self, sources: list[str]) -> dict[str, list[tuple[int, int, int, str]]]:
         """(ordinal, start, end, text) of each stored passage of these articles, in order."""
         spans: dict[str, list[tuple[int, int, int, str]]] = {source: [] for source in sources}
-        for batch in _of_articles(self._collection, sources, "metadatas", "documents"):
+        for batch in rows_of_articles(self._collection, sources, "metadatas", "documents"):
             for meta, text in zip(batch["metadatas"], batch["documents"]):
                 spans[str(meta["source"])].append(
                     (int(meta["ordinal"]), int(meta["start"]), int(meta["end"]), text))
@@ -587,8 +450,8 @@ class PassageStore:
         them."""
         rows = KeywordRows()
         include = ("documents", "metadatas")
-        batches = (_pages(self._collection, *include) if sources is None
-                   else _of_articles(self._collection, sources, *include))
+        batches = (collection_pages(self._collection, *include) if sources is None
+                   else rows_of_articles(self._collection, sources, *include))
         for batch in batches:
             for passage_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 rows.add(passage_id, text, meta)
@@ -621,7 +484,7 @@ class PassageStore:
             for passage_id, text, meta in zip(
                 batch["ids"], batch["documents"], batch["metadatas"]
             ):
-                rows.append(_stored(passage_id, text, meta, 0.0))
+                rows.append(stored_passage(passage_id, text, meta, 0.0))
             if len(batch["ids"]) < page:
                 return rows
             offset += page
@@ -634,7 +497,7 @@ class PassageStore:
         )
         hidden = self._rewriting
         return {
-            passage_id: (_stored(passage_id, text, meta, 0.0), vector)
+            passage_id: (stored_passage(passage_id, text, meta, 0.0), vector)
             for passage_id, text, meta, vector in zip(
                 batch["ids"], batch["documents"], batch["metadatas"], batch["embeddings"]
             )
@@ -646,10 +509,10 @@ class PassageStore:
         found: list[tuple[StoredPassage, list[float]]] = []
         shown = [source for source in sources if source not in self._rewriting]
         # Groups of 100 articles: their vectors are most of what a read holds in memory.
-        for batch in _of_articles(self._collection, shown, "documents", "metadatas", "embeddings", group=100):
+        for batch in rows_of_articles(self._collection, shown, "documents", "metadatas", "embeddings", group=100):
             for passage_id, text, meta, vector in zip(batch["ids"], batch["documents"],
                                                       batch["metadatas"], batch["embeddings"]):
-                found.append((_stored(passage_id, text, meta, 0.0), vector))
+                found.append((stored_passage(passage_id, text, meta, 0.0), vector))
         position = {source: i for i, source in enumerate(sources)}
         return sorted(found, key=lambda item: (position[item[0].source], item[0].ordinal))
 
@@ -674,7 +537,7 @@ class PassageStore:
         )
         similarities = self.embedding_model.similarity([1.0 - d for d in result["distances"][0]])
         return [
-            _stored(passage_id, text, meta, float(similarity))
+            stored_passage(passage_id, text, meta, float(similarity))
             for passage_id, text, meta, similarity in zip(
                 result["ids"][0],
                 result["documents"][0],
@@ -733,96 +596,3 @@ class PassageStore:
         return self._keyword
 
 
-def _metadata(row: StoredPassage) -> dict[str, str | int]:
-    # Chroma metadata values must be str/int/float: a missing outlet or date is "" (day 0). Every
-    # key is always written, so that an update (which merges) leaves no stale value behind.
-    return {
-        "source": row.source,
-        "ordinal": row.ordinal,
-        "start": row.start,
-        "end": row.end,
-        "title": row.title,
-        "outlet": row.outlet or "",
-        "published": row.published or "",
-        "published_day": day_number(row.published),
-        "url": row.url or "",
-    }
-
-
-def _record_metadata(record: ArticleRecord) -> dict[str, str | int]:
-    # What another newsdesk needs to adopt the article (ArticleRecord, less this host's path).
-    return {
-        "content_hash": record.content_hash,
-        "metadata_hash": record.metadata_hash,
-        "metadata_version": record.metadata_version,
-        "title": record.title,
-        "outlet": record.outlet or "",
-        "published": record.published or "",
-        "size": record.size,
-        "passages": record.passages,
-        "fields_from": json.dumps(record.fields_from, ensure_ascii=False),
-        "url": record.url or "",
-    }
-
-
-def _record_from_metadata(source: str, meta: dict) -> ArticleRecord:
-    return ArticleRecord(
-        source=source,
-        path="",
-        content_hash=str(meta["content_hash"]),
-        title=str(meta.get("title", "")),
-        outlet=meta.get("outlet") or None,
-        published=meta.get("published") or None,
-        size=int(meta.get("size") or 0),
-        passages=int(meta.get("passages") or 0),
-        metadata_hash=str(meta.get("metadata_hash") or ""),
-        metadata_version=int(meta.get("metadata_version") or 0),
-        fields_from=json.loads(str(meta.get("fields_from") or "{}")),
-        adopted=True,
-        url=str(meta.get("url") or "") or None,
-    )
-
-
-def _pages(collection, *include: str, page: int = 5000) -> Iterator[dict]:
-    """Every row of a collection, with its ids and `include` ("metadatas", ...), a page at a time."""
-    offset = 0
-    while True:
-        batch = collection.get(include=list(include), limit=page, offset=offset)
-        yield batch
-        if len(batch["ids"]) < page:
-            return
-        offset += page
-
-
-def _of_articles(collection, sources: list[str], *include: str, group: int = 500,
-                 page: int = 5000) -> Iterator[dict]:
-    """The rows of these articles, with their ids and `include`, a group of articles and a page
-    of rows at a time: one read of 500 long articles' 58,000 rows passes SQLite's limit of
-    variables in a statement ("too many SQL variables")."""
-    for first in range(0, len(sources), group):
-        some = sources[first : first + group]
-        where = {"source": some[0]} if len(some) == 1 else {"source": {"$in": some}}
-        offset = 0
-        while True:
-            batch = collection.get(where=where, include=list(include),  # type: ignore[arg-type]
-                                   limit=page, offset=offset)
-            yield batch
-            if len(batch["ids"]) < page:
-                break
-            offset += page
-
-
-def _stored(passage_id: str, text: str, meta: dict, score: float) -> StoredPassage:
-    return StoredPassage(
-        passage_id=passage_id,
-        source=str(meta["source"]),
-        ordinal=int(meta["ordinal"]),
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        text=text,
-        title=str(meta.get("title", "")),
-        outlet=meta.get("outlet") or None,
-        published=meta.get("published") or None,
-        score=score,
-        url=str(meta.get("url") or "") or None,
-    )
