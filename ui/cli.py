@@ -206,7 +206,9 @@ def _progress_bar(label: str):
     return show
 
 
-def _engine(settings=None):
+def indexed_engine(settings=None):
+    """The engine for these settings (default: the environment's), its index brought up to date,
+    with what indexing did and refused printed on stderr."""
     from index.settings import load_settings
     from qa.pipeline import engine_for
 
@@ -239,7 +241,7 @@ def _ask(args: argparse.Namespace) -> int:
     if problem:
         print(f"newsdesk: {problem}", file=sys.stderr)
         return 2
-    answer = _engine().ask(args.question, history, since=args.since, until=args.until,
+    answer = indexed_engine().ask(args.question, history, since=args.since, until=args.until,
                            outlets=args.outlet)
     if args.json:
         payload = answer.to_dict()
@@ -271,7 +273,7 @@ def _timeline(args: argparse.Namespace) -> int:
     if problem:
         print(f"newsdesk: {problem}", file=sys.stderr)
         return 2
-    engine = _engine()
+    engine = indexed_engine()
     result = timeline(args.topic, engine.settings, since=args.since, until=args.until,
                       outlets=args.outlet, limit=max(1, args.limit))
     if args.json:

@@ -67,10 +67,10 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, sets, described: str) -> dict:
     from qa.evaluation.runner import format_table, run_sets
-    from ui.cli import _engine
+    from ui.cli import indexed_engine
 
     total = sum(len(s.items) for s in sets)
-    first = _engine(sets[0].settings)
+    first = indexed_engine(sets[0].settings)
     model = first.model.info if first.model else None
     print(f"Evaluating {total} questions from {described} with "
           f"{f'{model.backend} model {model.name}' if model else 'no model (evidence mode)'}",
@@ -92,7 +92,7 @@ def _run(args: argparse.Namespace, sets, described: str) -> dict:
     if journal is not None:
         journal.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    result = run_sets(sets, _engine, progress=show, journal=journal,
+    result = run_sets(sets, indexed_engine, progress=show, journal=journal,
                       replies_cache=args.replies_cache)
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(format_table(result))
