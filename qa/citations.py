@@ -84,8 +84,14 @@ def canonical_markers(reply: str, passage_count: int) -> str:
     def markers(numbers_text: str) -> list[int] | None:
         found: list[int] = []
         for piece in re.split(r"\s*(?:,|;|and|&)\s*", numbers_text.strip()):
-            low, _, high = piece.replace("–", "-").partition("-")
-            span = range(int(low), int(high) + 1) if high.strip() else [int(low)]
+            # One number or one range ("1-3"); anything else, a date ("2024-03-04"), is no marker.
+            bounds = re.fullmatch(r"(\d+)(?:\s*[-–]\s*(\d+))?", piece)
+            if bounds is None:
+                return None
+            low, high = int(bounds.group(1)), int(bounds.group(2) or bounds.group(1))
+            if high < low:
+                return None
+            span = range(low, high + 1)
             if not all(1 <= n <= passage_count for n in span) or len(span) > passage_count:
                 return None
             found.extend(span)
@@ -110,7 +116,7 @@ def canonical_markers(reply: str, passage_count: int) -> str:
 
     text = _BRACKETED.sub(rewritten, reply)
     text = _LISTED_ON.sub(listed_on, text)
-    text = re.sub(r"\]\s*(?:,|;|and|&)?\s*\[(?=\d)", "][", text)  # "[1], [2] and [3]"
+    text = re.sub(r"(\[\d+\])\s*(?:,|;|and|&)?\s*(?=\[\d+\])", r"\1", text)  # "[1], [2] and [3]"
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", text).strip()
 
 

@@ -67,6 +67,8 @@ def test_citation_markers_are_read_as_a_small_model_writes_them():
         Claim("Talks were held in Doha.", (2,))]
     # Numbers that are not passages given to the model stay what they are.
     assert canonical_markers("It opened in (2025) [1].", 4) == "It opened in (2025) [1]."
+    assert canonical_markers("It opened on [2024-03-04] [1].", 4) == "It opened on [2024-03-04] [1]."
+    assert canonical_markers("Rates (3-1) fell [1].", 4) == "Rates (3-1) fell [1]."
     assert canonical_markers("The toll rose [1], 2 people died [2].", 4) == "The toll rose [1], 2 people died [2]."
     assert canonical_markers("Rates rose by 2 [1], 2 and 5.", 4) == "Rates rose by 2 [1], 2 and 5."
 
