@@ -82,8 +82,8 @@ def write_snapshot(root: Path) -> Path:
         for suffix, lines in (("qa", questions), ("gcs", searches)):
             (folder / f"{week}_{suffix}.jsonl").write_text(
                 "".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    (root / "past" / "2023").mkdir()
-    (root / "past" / "2023" / "20231229_qa.jsonl").write_text("not to be read\n")
+    (root / "past" / "2019").mkdir()
+    (root / "past" / "2019" / "20191227_qa.jsonl").write_text("not to be read\n")
     (root / "README.md").write_text("not to be read\n")
     return root
 
@@ -234,7 +234,7 @@ def test_only_the_2024_and_2025_files_are_read(snapshot):
     with pytest.raises(PoolError):
         found.read("README.md")
     with pytest.raises(PoolError):
-        found.read("past/2023/20231229_qa.jsonl")
+        found.read("past/2019/20191227_qa.jsonl")
 
 
 def test_a_git_directory_is_read_like_a_checkout(snapshot, tmp_path):
