@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from index.store import StoredPassage
 
 NOT_IN_ARTICLES = "The articles don't say."
+# How an answer that declines opens when it shows the sentences closest to an answer.
+COULD_NOT_CONFIRM = "I could not confirm an answer in the articles. The closest sentences:"
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,9 @@ class Answer:
     text: str
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
-    mode: str = "generated"  # "generated" by a model, or "extracted" from the articles
+    # "generated" by a model, or "extracted": the articles' own sentences, quoted (no model, or
+    # the closest sentences shown when newsdesk declines)
+    mode: str = "generated"
     notice: str | None = None
     disagreements: list[Disagreement] = field(default_factory=list)
     # Statements other articles of the same story also report (their markers are in `text`).
@@ -95,6 +99,11 @@ class Answer:
     first_token_seconds: float | None = None
     queue_seconds: float = 0.0  # of `seconds`, waiting for the model while it served others
     article_filter: str | None = None  # the articles searched, when limited: "published since ..."
+    # The decision's score (qa/confidence.py): the chance that the model's answer is right, the
+    # evidence it was computed from, and that answer's text when it fell short and was not shown.
+    confidence: float | None = None
+    evidence: dict[str, float] | None = None
+    candidate: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -17,7 +17,7 @@ from index.dates import date_spans, spoken_date, written_date
 from index.english import COUNT, RECENT_YEAR
 from index.settings import Settings, SettingsError
 from index.store import PassageStore, StoredPassage
-from qa.citations import (MIN_SUPPORT, adds_to, content_words, numbers, question_coverage,
+from qa.citations import (MARKER, MIN_SUPPORT, adds_to, content_words, numbers, question_coverage,
                           question_words, support, unknown_names)
 from qa.disagreements import quantities
 from qa.grounding import Attached, Draft, read_around
@@ -43,6 +43,9 @@ class Check:
     name: str = ""
     names: tuple[str, ...] = ()  # the switches it answers to (a check may hold two rules)
     point: str = "citations"
+    # A gate withholds a reply that fails it; any other check is evidence for the decision's score
+    # (qa/confidence.py), which weighs it as fitted, with the model's probabilities and retrieval's.
+    gate: bool = True
 
     def __call__(self, draft: Draft, context: CheckContext) -> str | None:
         """None to let the reply through (the draft perhaps narrowed), or why it is withheld."""
@@ -76,13 +79,39 @@ class SupportedClaims(Check):
         return None
 
 
+class ClaimGrounded(Check):
+    """A claim is grounded when the sentence it cites, read with the sentences around it that the
+    model read and its article's headline, gives the claim's own names, figures and dates: "Acme
+    bought Widgetco [1]" citing "Acme bought Gadgetco" is not. An ungrounded claim is dropped; a
+    reply left with none is withheld."""
+
+    name, names = "claim_grounded", ("claim_grounded",)
+
+    def __call__(self, draft: Draft, context: CheckContext) -> str | None:
+        passages = draft.passages
+        grouped = blocks(passages)
+        grounded: Attached = []
+        for claim, kept in draft.attached:
+            read = {i for block in grouped if set(block) & set(kept) for i in block}
+            texts = [passages[i].text for i in sorted(read)]
+            texts += sorted({passages[i].title for i in read if passages[i].title})
+            # An uncited claim is the business of `supported_claims`.
+            if not kept or not unknown_names(MARKER.sub(" ", claim), texts):
+                grounded.append((claim, kept))
+        if any(kept for _, kept in draft.attached) and not any(kept for _, kept in grounded):
+            return ("The passages the model cited do not give the names, figures or dates of its "
+                    f"reply, so it is not shown: “{shorten(draft.reply, 160)}”")
+        draft.attached = grounded
+        return None
+
+
 class GivesWhatWasAsked(Check):
     """Some supported claim must give the kind of answer asked for (`answer_kind`: a count for "how
     many", an amount for "how much", a date for "on what date", a time for "when") and say
     something the question did not (`says_something_new`: "The Normans fell to the Normans" is
     the question said back), unless yes or no was asked. Both hold of one claim."""
 
-    name = "gives_what_was_asked"
+    name, gate = "gives_what_was_asked", False
 
     def __init__(self, kind: bool = True, news: bool = True):
         self.kind, self.news = kind, news
@@ -128,7 +157,7 @@ class CountsWhatWasAsked(Check):
     70 countries. Among them, around 19 countries have declared themselves ready"), the figure
     given must be the one of the sentence about what was asked."""
 
-    name, names = "count_of_asked", ("count_of_asked",)
+    name, names, gate = "count_of_asked", ("count_of_asked",), False
 
     def __call__(self, draft: Draft, context: CheckContext) -> str | None:
         question, passages, attached = draft.question, draft.passages, draft.attached
@@ -161,7 +190,7 @@ class MentionsWhatWasAsked(Check):
     it must be given somewhere in the cited articles (`names_given`). When they fall short, each
     claim is cited instead by its supporting sentence closest to the question, and judged again."""
 
-    name = "mentions_what_was_asked"
+    name, gate = "mentions_what_was_asked", False
 
     def __init__(self, coverage: bool = True, names: bool = True):
         self.coverage, self.check_names = coverage, names
@@ -269,8 +298,8 @@ def _dateline(passage: StoredPassage) -> str:
 
 # ----- the list ---------------------------------------------------------------------------------
 # Every switch, in the order its check runs.
-CHECK_NAMES = ("copied_from_examples", "supported_claims", "answer_kind", "says_something_new",
-               "count_of_asked", "question_coverage", "names_given")
+CHECK_NAMES = ("copied_from_examples", "supported_claims", "claim_grounded", "answer_kind",
+               "says_something_new", "count_of_asked", "question_coverage", "names_given")
 
 
 def checks_enabled(disabled: tuple[str, ...] | list[str] = ()) -> list[Check]:
@@ -285,6 +314,8 @@ def checks_enabled(disabled: tuple[str, ...] | list[str] = ()) -> list[Check]:
         checks.append(CopiedFromExamples())
     if on["supported_claims"]:
         checks.append(SupportedClaims())
+    if on["claim_grounded"]:
+        checks.append(ClaimGrounded())
     if on["answer_kind"] or on["says_something_new"]:
         checks.append(GivesWhatWasAsked(kind=on["answer_kind"], news=on["says_something_new"]))
     if on["count_of_asked"]:

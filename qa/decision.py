@@ -2,16 +2,19 @@
 reads again.
 
 In: the retrieval, then the reply. Out: `worth_reading` (no model call for passages too far from
-the question), `judged` (the reply grounded and run through the checks in order: the first that
-withholds it decides, with its notice) and `reads_again` (a reply that found no answer).
+the question), `judged` (the reply grounded and run through the checks in order: the first gate
+that withholds it decides, with its notice; the other checks' verdicts are evidence),
+`evidence_for` and `chance_and_threshold` (one calibrated score, qa/confidence.py, against the
+strictness) and `reads_again` (a reply that found no answer).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from index.store import StoredPassage
 from qa.checks import Check, CheckContext, said_otherwise
+from qa.confidence import fit_for, model_sure
 from qa.citations import question_coverage, question_words
 from qa.grounding import Attached, Draft, claims_in, ground
 from qa.question import Question
@@ -21,11 +24,13 @@ from qa.retrieval import Retrieval
 
 @dataclass(frozen=True)
 class Verdict:
-    """The checks' decision on a reply: shown with `attached` (claims and their passages), or
-    withheld when `withheld` says why."""
+    """The gates' decision on a reply: a candidate with `attached` (claims and their passages), or
+    withheld when `withheld` says why; `passed` holds the other checks' verdicts, evidence for
+    the score."""
 
     attached: Attached
     withheld: str | None = None
+    passed: dict[str, bool] = field(default_factory=dict)
 
 
 def worth_reading(question: Question, read: Retrieval, context: CheckContext) -> bool:
@@ -71,10 +76,39 @@ def judged(question: Question, reply: str, read: Retrieval, checks: list[Check],
         if check.point == "claims" and (withheld := check(draft, context)) is not None:
             return Verdict(draft.attached, withheld)
     ground(draft, context.store, read)
+    passed: dict[str, bool] = {}
     for check in checks:
-        if check.point == "citations" and (withheld := check(draft, context)) is not None:
+        if check.point != "citations":
+            continue
+        withheld = check(draft, context)
+        if check.gate and withheld is not None:
             return Verdict(draft.attached, withheld)
-    return Verdict(draft.attached)
+        if not check.gate:
+            passed[check.name] = withheld is None
+    return Verdict(draft.attached, passed=passed)
+
+
+def evidence_for(verdict: Verdict, read: Retrieval, chances: dict[str, float] | None) -> dict[str, float]:
+    """What the score weighs for a candidate answer: the model's own confidence that the passages
+    answer (when the endpoint gives probabilities), how close its cited sentences are to the
+    question, and each check's verdict (a check switched off passes)."""
+    cited = {i for _, kept in verdict.attached for i in kept}
+    evidence = {"similarity": max((read.passages[i].score for i in cited), default=0.0)}
+    sure = model_sure(chances)
+    if sure is not None:
+        evidence["model_sure"] = sure
+    for name in ("gives_what_was_asked", "count_of_asked", "mentions_what_was_asked"):
+        evidence[name] = float(verdict.passed.get(name, True))
+    return evidence
+
+
+def chance_and_threshold(evidence: dict[str, float], model_name: str | None,
+                         strictness: float | None) -> tuple[float, float]:
+    """The chance that the candidate is right, and the least chance for it to be shown
+    (NEWSDESK_STRICTNESS, else the fitted operating point)."""
+    fit = fit_for(model_name, "model_sure" in evidence)
+    threshold = fit.threshold if strictness is None else strictness
+    return fit.chance(evidence), threshold
 
 
 def reads_again(reply: str) -> bool:

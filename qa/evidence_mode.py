@@ -1,14 +1,15 @@
-"""The answer without a model: the most relevant sentences, quoted and cited.
+"""The answer in the articles' own words: the most relevant sentences, quoted and cited.
 
-Used when no model is configured (`NEWSDESK_LLM=none`) or none can be reached; it takes the place of
-reading, grounding and the checks, and its sentences must still mention what was asked.
+Used when no model is configured (`NEWSDESK_LLM=none`) or none can be reached, in the place of
+reading, grounding and the checks; and when newsdesk declines although it read relevant sentences
+(`declined_with_evidence`): it says it could not confirm an answer, and shows the closest ones.
 """
 
 from __future__ import annotations
 
 from index.english import TIME
 from index.store import PassageStore
-from qa.answer import NOT_IN_ARTICLES, Answer
+from qa.answer import COULD_NOT_CONFIRM, NOT_IN_ARTICLES, Answer
 from qa.checks import CheckContext, MentionsWhatWasAsked, listed
 from qa.presentation import present
 from qa.question import Question
@@ -41,6 +42,24 @@ def extracted(store: PassageStore, answer: Answer, question: Question, retrieval
         answer.text = NOT_IN_ARTICLES
     answer.mode = "extracted"
     answer.notice = notice
+    return answer
+
+
+def declined_with_evidence(store: PassageStore, answer: Answer, question: Question,
+                           retrieval: Retrieval, closest: list[int]) -> Answer:
+    """The answer that declines but shows, cited, the sentences closest to an answer: `closest`
+    (indexes into the passages read: those a withheld answer cited), else the most relevant
+    ones read. `abstained` stays true: newsdesk gives no answer of its own."""
+    if not closest:
+        top = max(retrieval.relevance, default=0.0)
+        closest = [i for i, r in enumerate(retrieval.relevance) if r >= top - EXTRACT_RELEVANCE_GAP]
+    if not closest:
+        return answer
+    attached = [(_quoted(retrieval.passages[i].text), [i]) for i in sorted(set(closest))[:2]]
+    answer.abstained = True
+    answer = present(store, answer, question, attached, retrieval.passages, retrieval.only)
+    answer.text = f"{COULD_NOT_CONFIRM} {answer.text}"
+    answer.mode = "extracted"
     return answer
 
 

@@ -21,6 +21,8 @@ from qa.local_model import LocalModelError, local_server, model_file
 
 # Connecting to a server that is there takes milliseconds; a long wait means it is not.
 CONNECT_TIMEOUT = 5.0
+# First tokens whose probabilities are asked for when scoring a reply (OpenAI allows up to 20).
+FIRST_TOKEN_CHOICES = 10
 
 
 class ModelUnavailable(RuntimeError):
@@ -100,6 +102,7 @@ class ChatModel:
         # served, so answers never mix and nobody waits longer than NEWSDESK_QUEUE_TIMEOUT.
         self.queue = TurnQueue(settings.queue_timeout)
         self._server = None
+        self._no_logprobs = False  # the endpoint refused `logprobs` once: not asked again
         if settings.llm == "openai":
             backend = "endpoint" if settings.openai_base_url else "openai"
             self.info = ModelInfo(backend, settings.model_name, settings.openai_base_url)
@@ -178,6 +181,39 @@ class ChatModel:
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int = 200) -> str:
         return "".join(self.stream(messages, max_tokens=max_tokens))
+
+    def first_token_chances(self, messages: list[dict[str, str]],
+                            top: int = FIRST_TOKEN_CHOICES) -> dict[str, float] | None:
+        """The `top` likeliest first tokens of the reply to `messages`, with their log-probabilities;
+        None when the endpoint gives none (it rejects `logprobs`, or ignores it).
+
+        One streamed token: llama.cpp reuses the prompt it has just evaluated, and a streamed
+        request does not score every prompt token as a non-streamed one does (0.25 s here, not
+        1.5 to 4 s). An endpoint that refuses `logprobs` (HTTP 400) is not asked again.
+        """
+        import openai
+
+        if self._no_logprobs:
+            return None
+        client = self._ensure_client()
+        chances: dict[str, float] = {}
+        with self.queue.turn() if self.info.backend == "local" else nullcontext():
+            try:
+                stream = client.chat.completions.create(
+                    model=self.info.name, messages=messages,  # type: ignore[arg-type]
+                    max_tokens=1, temperature=0.0, stream=True, logprobs=True, top_logprobs=top)
+                for chunk in stream:
+                    logprobs = chunk.choices[0].logprobs if chunk.choices else None
+                    for scored in (logprobs.content or []) if logprobs else []:
+                        for choice in scored.top_logprobs or []:
+                            chances.setdefault(choice.token, choice.logprob)
+            except openai.BadRequestError:
+                self._no_logprobs = True
+                return None
+            except (openai.APIError, httpx.HTTPError) as error:
+                # The reply itself came: a failed scoring request costs the score, not the answer.
+                raise ModelUnavailable(f"The model's probabilities could not be read: {error}") from None
+        return chances or None
 
     def queue_wait(self) -> float:
         """Seconds the calling thread has waited for the model while it served others."""

@@ -2,7 +2,8 @@
 
 The answer path is a list of stages, each a module with one job, in the order a question passes
 them: question -> retrieval -> reading -> grounding -> checks -> decision -> presentation (see
-`AnswerEngine.ask_stream`). When no model can be reached, the answer is the best supporting
+`AnswerEngine.ask_stream`). The decision is one calibrated score (qa/confidence.py); an answer
+that falls short of NEWSDESK_STRICTNESS is declined, with the closest sentences shown. When no model can be reached, the answer is the best supporting
 sentences themselves (`mode == "extracted"`, qa/evidence_mode.py), never an exception.
 """
 
@@ -18,14 +19,14 @@ from index.build import IndexReport, articles_signature, build_index
 from index.settings import Settings, load_settings
 from index.store import PassageFilter, PassageStore, StoreError
 from qa.answer import NOT_IN_ARTICLES, Answer, Event, Final, Passages, Text
-from qa.checks import CheckContext, checks_enabled, mentions_check
-from qa.decision import judged, reads_again, worth_reading
-from qa.evidence_mode import extracted
+from qa.checks import CheckContext, checks_enabled, mentions_check, shorten
+from qa.decision import chance_and_threshold, evidence_for, judged, reads_again, worth_reading
+from qa.evidence_mode import declined_with_evidence, extracted
 from qa.filters import DateLike, FilterError, article_filter
 from qa.llm import ChatModel, ModelUnavailable
 from qa.presentation import present
 from qa.question import History, Question, cleaned, understood
-from qa.reading import Reply, refused, verified, warm_up_messages
+from qa.reading import Reply, reading_messages, refused, verified, warm_up_messages
 from qa.retrieval import Retrieval, Retrieved, focused, passages_for
 
 
@@ -164,7 +165,8 @@ class AnswerEngine:
     def _answered(self, answer: Answer, question: Question, retrieved: Retrieved,
                   started: float) -> Generator[Event, None, Answer]:
         """Stages 3 to 7: the model reads, its reply is grounded, checked, decided on and
-        presented; a reply that found no answer may be followed by a second, focused reading."""
+        presented; a reply that found no answer may be followed by a second, focused reading.
+        When no answer is shown, the closest sentences read are, cited."""
         read = retrieved.read
         if self.model is None:
             reason = question.rewrite_notice or "No language model is configured (NEWSDESK_LLM=none)."
@@ -172,16 +174,21 @@ class AnswerEngine:
         try:
             reply = yield from self._read(answer, question, read, started)          # 3 reading
             unchecked = replace(answer)
-            answer = self._judged(answer, question, self._verified(question, read, reply), read)
+            answer, closest = self._judged(answer, question, self._verified(question, read, reply), read)
         except ModelUnavailable as error:
             return self._extracted(answer, question, read, str(error))
         # Among several passages a 1.5B model may read past the one that answers ("Does it
         # recognize Israel?" with "...Pakistan, which does not recognize Israel" third): when it
         # finds no answer, it reads again only those that mention what was asked.
-        again = (focused(self.store, question, retrieved, self.settings.min_question_coverage)
+        again = (focused(self.store, question, retrieved, self.settings.min_question_coverage,
+                         self.settings.reading_budget)
                  if reads_again(reply) else None)
         if again is not None:
             answer = yield from self._second_reading(answer, unchecked, question, again, started)
+        if answer.abstained:
+            read_both = answer.passages
+            answer = declined_with_evidence(self.store, answer, question, read, closest)
+            answer.passages = read_both + [p for p in answer.passages if p not in read_both]
         return answer
 
     def _read(self, answer: Answer, question: Question, read: Retrieval,
@@ -202,20 +209,40 @@ class AnswerEngine:
             return reply
         return verified(self.model, question, read.passages, reply)  # type: ignore[arg-type]
 
-    def _judged(self, answer: Answer, question: Question, reply: str, read: Retrieval) -> Answer:
-        """Stages 4 to 7 on one reply: grounded, checked, decided on, and presented if shown."""
+    def _judged(self, answer: Answer, question: Question, reply: str,
+                read: Retrieval) -> tuple[Answer, list[int]]:
+        """Stages 4 to 7 on one reply: grounded, checked, scored, and shown if likely enough to
+        be right; with the passages (indexes into `read`) a reply not shown cited."""
         if refused(reply):  # the model said the passages do not give the answer
-            answer.abstained = True
-            answer.text = NOT_IN_ARTICLES
-            return answer
-        verdict = judged(question, reply, read, self.checks, self.context)         # 4, 5, 6
+            answer.abstained, answer.text = True, NOT_IN_ARTICLES
+            return answer, []
+        verdict = judged(question, reply, read, self.checks, self.context)         # 4, 5
         if verdict.withheld is not None or not verdict.attached:
-            answer.abstained = True
-            answer.text = NOT_IN_ARTICLES
+            answer.abstained, answer.text = True, NOT_IN_ARTICLES
             answer.notice = verdict.withheld or answer.notice
-            return answer
-        answer.abstained = False
-        return present(self.store, answer, question, verdict.attached, read.passages, read.only)  # 7
+            return answer, []
+        candidate = replace(answer, abstained=False)
+        candidate = present(self.store, candidate, question, verdict.attached, read.passages,
+                            read.only)                                              # 7
+        evidence = evidence_for(verdict, read, self._chances(question, read))      # 6
+        chance, threshold = chance_and_threshold(evidence, self.model.info.name,  # type: ignore[union-attr]
+                                                 self.settings.strictness)
+        candidate.confidence, candidate.evidence = chance, evidence
+        if chance >= threshold:
+            return candidate, []
+        answer.abstained, answer.text = True, NOT_IN_ARTICLES
+        answer.confidence, answer.evidence, answer.candidate = chance, evidence, candidate.text
+        answer.notice = (f"The model's answer is right with a chance of {chance:.2f}, less than the "
+                         f"{threshold:.2f} asked (NEWSDESK_STRICTNESS), so it is not shown: "
+                         f"“{shorten(candidate.text, 160)}”")
+        return answer, sorted({i for _, kept in verdict.attached for i in kept})
+
+    def _chances(self, question: Question, read: Retrieval) -> dict[str, float] | None:
+        """The model's probabilities of its reply's first tokens; None if it cannot give them."""
+        try:
+            return self.model.first_token_chances(reading_messages(question, read.passages))  # type: ignore[union-attr]
+        except ModelUnavailable:
+            return None  # the reply came: without its probabilities it is scored on the rest
 
     def _second_reading(self, answer: Answer, unchecked: Answer, question: Question,
                         focused_passages: Retrieval, started: float) -> Generator[Event, None, Answer]:
@@ -229,8 +256,8 @@ class AnswerEngine:
             answer.notice = _joined(answer.notice, f"A second reading of the passages that mention "
                                     f"what was asked could not be made: {error}")
             return answer
-        second = self._judged(second, question, self._verified(question, focused_passages, reply),
-                              focused_passages)
+        second, _ = self._judged(second, question,
+                                 self._verified(question, focused_passages, reply), focused_passages)
         # Answer.passages: every passage put before the model for this answer, over both readings.
         read_first = {p.passage_id for p in answer.passages}
         both = answer.passages + [p for p in second.passages if p.passage_id not in read_first]
@@ -238,6 +265,8 @@ class AnswerEngine:
             second.passages = both
             return second
         answer.notice = _joined(answer.notice, second.notice)
+        answer.confidence, answer.evidence, answer.candidate = (
+            second.confidence, second.evidence, second.candidate)
         answer.passages = both
         return answer
 

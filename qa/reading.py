@@ -62,6 +62,11 @@ def messages(question: str, passages: list[StoredPassage], with_dates: bool) -> 
     ]
 
 
+def reading_messages(question: Question, passages: list[StoredPassage]) -> list[dict[str, str]]:
+    """The messages the model answers `question` from: the same for its reply and its scoring."""
+    return messages(question.standalone, passages, question.prompt_dates)
+
+
 def warm_up_messages() -> list[dict[str, str]]:
     """A question with no passages: the model reads the fixed prefix, once, before the first reader."""
     return messages("Is the model ready?", [], with_dates=False)
@@ -82,7 +87,7 @@ class Reply:
         gone (the reader sees neither "[B]" nor "(1)"); return it whole."""
         count = len(blocks(self.passages))
         reply, shown = "", ""
-        asking = messages(self.question.standalone, self.passages, self.question.prompt_dates)
+        asking = reading_messages(self.question, self.passages)
         for piece in self.model.stream(asking):
             if self.first_token_seconds is None:
                 self.first_token_seconds = time.perf_counter() - self.started

@@ -22,7 +22,8 @@ from index.english import ADDRESSES_MODEL, CONTINUES_PREVIOUS, POINTS_BACK, PRON
 from index.settings import Settings
 from qa.citations import content_words, question_coverage, question_words
 from qa.thresholds import (ASKED_KIND_BONUS, CANDIDATES, FOCUSED_PASSAGES, MIN_TELLING_SIMILARITY, RERANK_POOL, RRF_K,
-                           STORY_TELLINGS_PER_PASSAGE, TELLINGS_PER_PASSAGE, WORD_OVERLAP_WEIGHT)
+                           STORY_TELLINGS_PER_PASSAGE, TELLINGS_PER_PASSAGE, WINDOW_RADIUS,
+                           WORD_OVERLAP_WEIGHT)
 
 if TYPE_CHECKING:
     from qa.question import Question
@@ -64,41 +65,46 @@ class Retrieval:
         return replace(self, passages=[self.passages[i] for i in kept],
                        relevance=[self.relevance[i] for i in kept])
 
-    def with_context(self, store: PassageStore) -> Retrieval:
-        """With the sentence before each retrieved one that leans on it ("Once that is in place,
-        it will allow us to...", "..., he said") and the sentence after that continues it ("It's
-        something we're focused on like a laser"): a lone sentence does not say who or what.
+    def with_windows(self, store: PassageStore, budget: int) -> Retrieval:
+        """With the sentences around each retrieved one, nearest first, until `budget` tokens
+        of passages are read: a lone sentence rarely says who or what ("Floodwater isolated it
+        on Tuesday"), and a small model answers far better from a paragraph than from a line.
 
-        Added sentences rank after the retrieved ones; the model reads each with its neighbour,
-        as one passage (consecutive sentences are joined), and the citation check sees both.
+        Rings grow one sentence each side of every retrieved sentence in rank order (the best
+        sentence's neighbours before the second's), up to WINDOW_RADIUS. The retrieved
+        sentences are always read; the added ones rank after them. Consecutive sentences are
+        read as one passage, and citations still name the one sentence a claim rests on.
         """
         if not self.passages:
             return self
         known = {p.passage_id for p in self.passages}
-        around = {f"{p.source}#{p.ordinal + step}" for p in self.passages for step in (-1, 1)
-                  if p.ordinal + step >= 0} - known
+        spent = sum(tokens_of(p.text) for p in self.passages)
+        around = {f"{p.source}#{p.ordinal + step}" for p in self.passages
+                  for step in range(-WINDOW_RADIUS, WINDOW_RADIUS + 1) if p.ordinal + step >= 0} - known
         neighbours = store.get_passages_with_vectors(sorted(around))
         query_vector = self.query_vector
         if query_vector is None:
             query_vector = store.embedding_model.embed_query([self.query])[0]
         asked = content_words(self.query)
-        added: dict[str, tuple[float, StoredPassage]] = {}
-        for passage in self.passages:
-            for step in (-1, 1):
-                found = neighbours.get(f"{passage.source}#{passage.ordinal + step}")
-                if found is None or found[0].passage_id in added:
-                    continue
-                neighbour, vector = found
-                if explains(passage, neighbour):
-                    neighbour = replace(neighbour, score=float(
-                        store.embedding_model.similarity(np.dot(vector, query_vector))))
-                    added[neighbour.passage_id] = (_relevance(neighbour, asked), neighbour)
+        added: list[tuple[float, StoredPassage]] = []
+        for distance in range(1, WINDOW_RADIUS + 1):
+            for passage in self.passages:
+                for step in (-distance, distance):
+                    found = neighbours.get(f"{passage.source}#{passage.ordinal + step}")
+                    if found is None or found[0].passage_id in known:
+                        continue
+                    cost = tokens_of(found[0].text)
+                    if spent + cost > budget:
+                        continue
+                    neighbour = replace(found[0], score=float(
+                        store.embedding_model.similarity(np.dot(found[1], query_vector))))
+                    known.add(neighbour.passage_id)
+                    spent += cost
+                    added.append((_relevance(neighbour, asked), neighbour))
         if not added:
             return self
-        return replace(self, passages=self.passages + [p for _, p in added.values()],
-                       relevance=self.relevance + [r for r, _ in added.values()])
-
-
+        return replace(self, passages=self.passages + [p for _, p in added],
+                       relevance=self.relevance + [r for r, _ in added])
 
 
 def retrieve(
@@ -214,12 +220,18 @@ def passages_for(store: PassageStore, question: Question, settings: Settings,
     """The stage: search, then keep what the model should read of what was found."""
     found = retrieve(store, question.standalone, settings.passages_per_answer,
                      question.holds_asked_kind, only or None)
-    read = found.closest(settings.relevance_gap).with_context(store).excluding(addresses_model)
+    read = (found.closest(settings.relevance_gap).with_windows(store, settings.reading_budget)
+            .excluding(addresses_model))
     if question.asks_when:
         read = with_a_time(found, read)
     if question.wants_latest:
         read = newest_first(read)  # the model reads, and answers from, the newest first
     return Retrieved(found, read)
+
+
+def tokens_of(text: str) -> int:
+    """About how many tokens a model reads for `text` (English runs near four characters a token)."""
+    return len(text) // 4 + 1
 
 
 def addresses_model(passage: StoredPassage) -> bool:
@@ -248,7 +260,7 @@ def newest_first(retrieval: Retrieval) -> Retrieval:
 
 
 def focused(store: PassageStore, question: Question, retrieved: Retrieved,
-            min_coverage: float) -> Retrieval | None:
+            min_coverage: float, budget: int) -> Retrieval | None:
     """What a second reading reads: the retrieved passages that each mention enough of what was
     asked to be cited for it (at most two, the ones that mention most, with the sentences they lean
     on), or None when none does or they are what the model has just read. A follow-up counts by
@@ -264,7 +276,7 @@ def focused(store: PassageStore, question: Question, retrieved: Retrieved,
     kept = {passage_id for passage_id in most if coverage[passage_id] >= min_coverage}
     if not kept:
         return None
-    chosen = (candidates.excluding(lambda p: p.passage_id not in kept).with_context(store)
+    chosen = (candidates.excluding(lambda p: p.passage_id not in kept).with_windows(store, budget)
               .excluding(addresses_model))
     if question.wants_latest:
         chosen = newest_first(chosen)

@@ -24,6 +24,9 @@ MIN_TELLING_SIMILARITY = 0.6
 # Nearest passages looked at for each cited one: of any article, and of its story's other articles.
 TELLINGS_PER_PASSAGE = 4
 STORY_TELLINGS_PER_PASSAGE = 2
+# Sentences each side of a retrieved one that may be read with it, when the reading budget allows
+# (NEWSDESK_READING_TOKENS): a paragraph's worth.
+WINDOW_RADIUS = 3
 # The second reading reads at most this many retrieved passages (those that mention most).
 FOCUSED_PASSAGES = 2
 

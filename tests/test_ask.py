@@ -183,32 +183,39 @@ def test_a_folder_with_one_short_article_answers(make_settings, tmp_path):
     assert not answer.abstained and "Monday" in answer.citations[0].quote
 
 
-def test_a_sentence_that_points_back_comes_with_the_one_before_and_after(settings):
+def test_the_model_reads_each_sentence_with_its_neighbours_within_the_budget(settings):
     from index.store import PassageStore
     from qa.pipeline import AnswerEngine
-    from qa.retrieval import retrieve
+    from qa.retrieval import retrieve, tokens_of
 
     engine = AnswerEngine(settings)
     engine.ensure_index()
     store: PassageStore = engine.store
 
-    def read(question: str) -> tuple[list[str], list[str]]:
+    def read(question: str, budget: int) -> tuple[list[str], list[str]]:
         found = retrieve(store, question, settings.passages_per_answer).closest(settings.relevance_gap)
-        with_context = found.with_context(store)
-        assert with_context.passages[: len(found.passages)] == found.passages
-        assert len(with_context.relevance) == len(with_context.passages)
-        return [p.text for p in found.passages], [p.text for p in with_context.passages[len(found.passages):]]
+        windowed = found.with_windows(store, budget)
+        assert windowed.passages[: len(found.passages)] == found.passages
+        assert len(windowed.relevance) == len(windowed.passages)
+        added = windowed.passages[len(found.passages):]
+        # Within the budget, beyond what retrieval found (which is always read).
+        found_tokens = sum(tokens_of(p.text) for p in found.passages)
+        assert sum(tokens_of(p.text) for p in added) <= max(0, budget - found_tokens)
+        # Each added sentence is a near neighbour of a retrieved one, in its article.
+        for passage in added:
+            assert any(p.source == passage.source and 0 < abs(p.ordinal - passage.ordinal) <= 3
+                       for p in found.passages)
+        return [p.text for p in found.passages], [p.text for p in added]
 
     # "Once that is in place, it will allow us to strengthen..." says what "that" is only in the
     # sentence before it: "the next step here is to announce the Peace Council".
-    retrieved, added = read("What will allow them to strengthen the stabilization force?")
+    retrieved, added = read("What will allow them to strengthen the stabilization force?", 1500)
     assert any(text.startswith("“Once that is in place") for text in retrieved)
     assert any("the next step here is to announce the Peace Council" in text for text in added)
     # "It's something we're focused on like a laser" continues the sentence before it.
-    retrieved, added = read("How did Rubio say the US is focused on the first phase?")
+    retrieved, added = read("How did Rubio say the US is focused on the first phase?", 1500)
     assert not any("laser" in text for text in retrieved)
     assert any("like a laser" in text for text in added)
-    # A sentence that says who and what on its own gets nothing added.
-    retrieved, added = read("Who is the spokesperson of Pakistan's Foreign Ministry?")
-    assert any("Tahir Andrabi" in text for text in retrieved)
-    assert not any(text.startswith("Rubio’s remarks come a day after") for text in added)
+    # With no budget to spare, only the retrieved sentences are read.
+    retrieved, added = read("How did Rubio say the US is focused on the first phase?", 50)
+    assert added == []

@@ -36,6 +36,9 @@ class ScriptedModel:
     def complete(self, messages, max_tokens=200):
         return "".join(self.stream(messages, max_tokens))
 
+    def first_token_chances(self, messages, top=10):
+        return None  # as an endpoint that gives no probabilities
+
     def queue_wait(self):
         return 0.0
 

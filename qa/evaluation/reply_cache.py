@@ -48,6 +48,19 @@ class CachedReplies:
     def complete(self, messages: list[dict[str, str]], max_tokens: int = 200) -> str:
         return "".join(self.stream(messages, max_tokens))
 
+    def first_token_chances(self, messages: list[dict[str, str]], top: int = 10) -> dict[str, float] | None:
+        request = {"model": [self.info.backend, self.info.name, self.info.base_url],
+                   "messages": messages, "first_token_chances": top}
+        path = self._path(request)
+        stored = self._stored(path)
+        if stored is not None:
+            self.cached += 1
+            return json.loads(stored)
+        chances = self.model.first_token_chances(messages, top)
+        self.generated += 1
+        self._store(path, request, json.dumps(chances))
+        return chances
+
     def __getattr__(self, name: str):
         # Everything else (state, queue_wait, warm_up) is the wrapped model's own.
         return getattr(self.model, name)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.settings import Settings
@@ -16,7 +16,7 @@ from qa.pipeline import AnswerEngine
 from qa.evaluation.datasets import KINDS, GoldQuestion, is_squad, load_dataset, prepare_squad
 from qa.evaluation.pool import pool_sets
 from qa.evaluation.reply_cache import CachedReplies
-from qa.evaluation.scoring import score, summarise
+from qa.evaluation.scoring import answer_correct, score, summarise
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,23 @@ def _record(item: GoldQuestion, answer: Answer, seconds: float) -> dict:
         "first_token_seconds": (round(answer.first_token_seconds, 3)
                                 if answer.first_token_seconds else None),
         "scores": score(item, answer),
+        # The decision's score, its evidence, and whether the answer it judged was right (shown
+        # or not): what `newsdesk eval --fit-decision` fits, and the risk-coverage curve.
+        "confidence": answer.confidence,
+        "evidence": answer.evidence,
+        "candidate": answer.candidate,
+        "candidate_right": _candidate_right(item, answer),
     }
+
+
+def _candidate_right(item: GoldQuestion, answer: Answer) -> bool | None:
+    """Whether the answer the decision judged is right, shown or not (None: there was none)."""
+    if answer.confidence is None:
+        return None
+    if not answer.abstained:
+        return answer_correct(item, answer) if item.answerable else False
+    judged = replace(answer, text=answer.candidate or "", abstained=False)
+    return answer_correct(item, judged) if item.answerable else False
 
 
 def run_evaluation(

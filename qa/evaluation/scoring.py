@@ -181,6 +181,9 @@ def risk_coverage(records: list[dict]) -> list[list[float]]:
     if not records:
         return []
     def right(r: dict) -> bool:
+        # A scored record is judged by the answer the score was given, shown or not.
+        if r.get("confidence") is not None and "candidate_right" in r:
+            return bool(r["candidate_right"])
         return bool(r["answerable"] and r["scores"]["correct"])
     scored = [r for r in records if r.get("confidence") is not None]
     if not scored:
