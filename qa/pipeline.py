@@ -221,12 +221,13 @@ class AnswerEngine:
             answer.abstained, answer.text = True, NOT_IN_ARTICLES
             answer.notice = verdict.withheld or answer.notice
             return answer, []
-        candidate = replace(answer, abstained=False)
-        candidate = present(self.store, candidate, question, verdict.attached, read.passages,
-                            read.only)                                              # 7
         evidence = evidence_for(verdict, read, self._chances(question, read))      # 6
         chance, threshold = chance_and_threshold(evidence, self.model.info.name,  # type: ignore[union-attr]
                                                  self.settings.strictness)
+        cited = sorted({i for _, kept in verdict.attached for i in kept})
+        candidate = replace(answer, abstained=False)
+        candidate = present(self.store, candidate, question, list(verdict.attached), read.passages,
+                            read.only)                                              # 7
         candidate.confidence, candidate.evidence = chance, evidence
         if chance >= threshold:
             return candidate, []
@@ -235,7 +236,7 @@ class AnswerEngine:
         answer.notice = (f"The model's answer is right with a chance of {chance:.2f}, less than the "
                          f"{threshold:.2f} asked (NEWSDESK_STRICTNESS), so it is not shown: "
                          f"“{shorten(candidate.text, 160)}”")
-        return answer, sorted({i for _, kept in verdict.attached for i in kept})
+        return answer, cited
 
     def _chances(self, question: Question, read: Retrieval) -> dict[str, float] | None:
         """The model's probabilities of its reply's first tokens; None if it cannot give them."""
