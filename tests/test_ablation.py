@@ -19,8 +19,7 @@ REPLY = "The spokesperson is Tahir Andrabi [1]."
 ITEMS = [
     GoldQuestion("Who is the spokesperson of Pakistan's Foreign Ministry?", ["Tahir Andrabi"], True,
                  ["001_05bcaf92a568a173.txt"], "factoid"),
-    # No article names a spokesperson in Miami: with every check on the reply is withheld
-    # (names_given), with names_given off it is shown, an answer where there is none.
+    # No article names a spokesperson in Miami: a question the checks may decline.
     GoldQuestion("Who is the spokesperson of Pakistan's Foreign Ministry in Miami?", [], False, [],
                  "unanswerable"),
 ]
@@ -46,12 +45,6 @@ def test_each_check_is_measured_off_against_one_baseline_replayed_from_the_cache
     asked = rows[0]["model_calls_with"]
     assert asked > 0 and len(model.prompts) == asked  # only the baseline asked the model
     assert all(row["model_calls"] == 0 and row["pure_replay"] for row in rows)
-    by_name = {row["check"]: row for row in rows}
-    assert by_name["names_given"]["trust_with"] == 1.0  # right, and rightly declined
-    assert by_name["names_given"]["trust_without"] == 0.0  # right, and answered when absent
-    assert by_name["names_given"]["trust_change"] == -1.0
-    assert by_name["names_given"]["answers_changed"] == 1
-    assert by_name["copied_from_examples"]["answers_changed"] == 0
 
     # Run again: the baseline too is a replay now.
     again = ablate(sets, cache, lambda _settings: engine)
@@ -62,20 +55,40 @@ def test_each_check_is_measured_off_against_one_baseline_replayed_from_the_cache
     assert "the tiny set" in table.splitlines()[0] and "abc1234" in table.splitlines()[0]
     cells = _table_rows(table)
     assert [row[0] for row in cells] == list(qa.checks.CHECK_NAMES)
-    assert len({row[1] for row in cells}) == 1  # the 'trust with' column: one baseline
-    assert cells[[row[0] for row in cells].index("names_given")][1:4] == ["1.00", "0.00", "-1.00"]
+    assert {row[1] for row in cells} == {f"{rows[0]['trust_with']:.2f}"}  # one baseline
 
 
-def test_a_check_list_changed_at_run_time_is_the_one_ablated(make_settings, tmp_path, monkeypatch):
-    # A check added is measured without changing the ablation: the list is read as it runs.
-    settings = make_settings()
+class WithholdsEverything(qa.checks.Check):
+    """A check a colleague might add: it withholds every reply."""
+
+    name, names = "withholds_everything", ("withholds_everything",)
+
+    def __call__(self, draft, context):
+        return "Withheld by a check that withholds everything."
+
+
+def test_a_check_added_to_the_list_is_measured_and_switching_it_off_reaches_the_answers(
+        make_settings, tmp_path, monkeypatch):
+    # The list is read as the ablation runs: a check added needs no change to it.
+    real = qa.checks.checks_enabled
+    new = WithholdsEverything.name
+
+    def enabled(disabled=()):
+        others = real(tuple(name for name in disabled if name != new))
+        return others if new in disabled else [*others, WithholdsEverything()]
+
+    monkeypatch.setattr(qa.checks, "CHECK_NAMES", (*qa.checks.CHECK_NAMES, new))
+    monkeypatch.setattr(qa.checks, "checks_enabled", enabled)
+    settings = make_settings(relevance_gap=2.0)
     engine = AnswerEngine(settings)
     engine.model = ScriptedModel(REPLY)  # type: ignore[assignment]
-    more = (*qa.checks.CHECK_NAMES, "a_new_check")
-    monkeypatch.setattr(qa.checks, "CHECK_NAMES", more)
-    rows = ablate([EvaluationSet("tiny", ITEMS[:1], settings)], tmp_path / "replies",
+    rows = ablate([EvaluationSet("tiny", list(ITEMS), settings)], tmp_path / "replies",
                   lambda _settings: engine)
-    assert [row["check"] for row in rows] == list(more)
+    assert [row["check"] for row in rows] == list(qa.checks.CHECK_NAMES)
+    assert all(row["accuracy_with"] == 0.0 for row in rows)  # every reply withheld
+    added = rows[-1]
+    assert added["accuracy_without"] == 1.0 and added["answers_changed"] >= 1
+    assert all(row["accuracy_without"] == 0.0 for row in rows[:-1])  # still withheld by it
 
 
 def test_a_replay_that_needed_the_model_says_so():
