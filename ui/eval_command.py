@@ -1,5 +1,6 @@
 """`newsdesk eval`: runs a question set or a part of the development pool and shows the figures,
 as a table in the terminal, JSON and an HTML report; the running itself is qa.evaluation's.
+With `--ablate`, the checks' ablation (qa/evaluation/ablation.py) as a Markdown table.
 """
 
 from __future__ import annotations
@@ -32,10 +33,40 @@ def add_eval_command(commands) -> None:
     evaluate.add_argument("--baseline", type=Path,
                           help="results JSON of an earlier run to compare with (default: the "
                           "checked-in run for the seed gold set)")
+    evaluate.add_argument("--ablate", action="store_true",
+                          help="run once with every answer check on, then once with each check "
+                          "off alone (replayed from --replies-cache, which it needs) and show a "
+                          "Markdown table of the figures; --out writes the table")
     evaluate.set_defaults(run=run_eval)
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    problem = _ablation_problem(args) if args.ablate else None
+    if problem:
+        print(f"newsdesk: {problem}", file=sys.stderr)
+        return 2
+    chosen = _chosen_sets(args)
+    if chosen is None:
+        return 2
+    sets, dataset = chosen
+    described = f"the {args.pool} part of the pool" if args.pool else str(dataset)
+    if args.ablate:
+        return _run_ablation(args, sets, described)
+    result = _run(args, sets, described)
+    result["dataset"] = f"pool:{args.pool}" if args.pool else str(dataset)
+    _compare_with_baseline(args, result, dataset)
+    _write(args, result)
+    accuracy = result["summary"]["answer_accuracy"]
+    if args.min_accuracy is not None and (accuracy or 0.0) < args.min_accuracy:
+        print(f"newsdesk: answer accuracy {accuracy} is below --min-accuracy {args.min_accuracy}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _chosen_sets(args: argparse.Namespace) -> tuple[list, Path] | None:
+    """The sets to run, with --kinds and --limit applied, and the dataset; None (said why) when
+    they cannot be read."""
     from index.settings import load_settings
     from qa.evaluation import DatasetError, default_dataset
     from qa.evaluation.pool import PoolError
@@ -48,21 +79,12 @@ def run_eval(args: argparse.Namespace) -> int:
                 else dataset_sets(settings, dataset))
     except (OSError, DatasetError, PoolError) as error:
         print(f"newsdesk: {error}", file=sys.stderr)
-        return 2
+        return None
     wanted = {k.strip() for k in args.kinds.split(",")} if args.kinds else None
     for evaluation_set in sets:
         items = [item for item in evaluation_set.items if wanted is None or item.kind in wanted]
         evaluation_set.items[:] = items[: args.limit] if args.limit else items
-    result = _run(args, sets, f"the {args.pool} part of the pool" if args.pool else str(dataset))
-    result["dataset"] = f"pool:{args.pool}" if args.pool else str(dataset)
-    _compare_with_baseline(args, result, dataset)
-    _write(args, result)
-    accuracy = result["summary"]["answer_accuracy"]
-    if args.min_accuracy is not None and (accuracy or 0.0) < args.min_accuracy:
-        print(f"newsdesk: answer accuracy {accuracy} is below --min-accuracy {args.min_accuracy}",
-              file=sys.stderr)
-        return 1
-    return 0
+    return sets, dataset
 
 
 def _run(args: argparse.Namespace, sets, described: str) -> dict:
@@ -134,3 +156,42 @@ def _write(args: argparse.Namespace, result: dict) -> None:
     write_report(result, report)
     args.out.with_suffix(".partial.jsonl").unlink(missing_ok=True)  # the run is complete
     print(f"wrote {args.out} and {report}", file=sys.stderr)
+
+
+# ----- the checks' ablation --------------------------------------------------------------------
+def _ablation_problem(args: argparse.Namespace) -> str | None:
+    if args.replies_cache is None:
+        return ("--ablate needs --replies-cache DIR: each check switched off replays the model's "
+                "replies from it, so the ablation asks the model once, not once per check")
+    given = {"--resume": args.resume, "--baseline": args.baseline,
+             "--min-accuracy": args.min_accuracy is not None}
+    ignored = [option for option, used in given.items() if used]
+    if ignored:
+        return f"--ablate does not use {', '.join(ignored)}"
+    return None
+
+
+def _run_ablation(args: argparse.Namespace, sets, described: str) -> int:
+    from qa.evaluation.ablation import ablate, ablation_table
+    from ui.cli import indexed_engine
+
+    total = sum(len(s.items) for s in sets)
+    if sets[0].settings.disabled_checks:
+        print(f"NEWSDESK_DISABLED_CHECKS ({', '.join(sets[0].settings.disabled_checks)}) is not "
+              "applied: the ablation's baseline has every check on", file=sys.stderr)
+    print(f"Ablation of the checks on {total} questions from {described}, replies from "
+          f"{args.replies_cache}", file=sys.stderr)
+
+    def show(label: str, name: str, done: int, count: int, record: dict) -> None:
+        if done == count or done % 25 == 0:
+            where = f" {name}" if len(sets) > 1 else ""
+            print(f"  {label}{where}: {done}/{count}", file=sys.stderr, flush=True)
+
+    rows = ablate(sets, args.replies_cache, indexed_engine, progress=show)
+    table = ablation_table(rows, described)
+    print(table)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(table, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
