@@ -93,10 +93,11 @@ class ClaimGrounded(Check):
         grounded: Attached = []
         for claim, kept in draft.attached:
             read = {i for block in grouped if set(block) & set(kept) for i in block}
-            texts = [passages[i].text for i in sorted(read)]
-            texts += sorted({passages[i].title for i in read if passages[i].title})
+            # One text: a headline alone reads too little like English for names to be compared.
+            told = " ".join([passages[i].text for i in sorted(read)]
+                            + sorted({passages[i].title for i in read if passages[i].title}))
             # An uncited claim is the business of `supported_claims`.
-            if not kept or not unknown_names(MARKER.sub(" ", claim), texts):
+            if not kept or not unknown_names(MARKER.sub(" ", claim), [told]):
                 grounded.append((claim, kept))
         if any(kept for _, kept in draft.attached) and not any(kept for _, kept in grounded):
             return ("The passages the model cited do not give the names, figures or dates of its "

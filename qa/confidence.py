@@ -95,7 +95,7 @@ def fitted(rows: list[dict], features: tuple[str, ...]) -> Fit:
     fit = Fit(features, tuple(float(w) for w in weights), float(bias), 0.5)
     chances = [fit.chance(row["evidence"]) for row in rows]
     best = (-math.inf, 0.5)
-    for threshold in sorted(set(round(c, 4) for c in chances)) + [1.01]:
+    for threshold in sorted(set(chances)) + [1.01]:
         trust = sum((1 if row["right"] else -1) if c >= threshold else (0 if row["answerable"] else 1)
                     for row, c in zip(rows, chances))
         if trust > best[0]:

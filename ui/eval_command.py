@@ -37,10 +37,18 @@ def add_eval_command(commands) -> None:
                           help="run once with every answer check on, then once with each check "
                           "off alone (replayed from --replies-cache, which it needs) and show a "
                           "Markdown table of the figures; --out writes the table")
+    evaluate.add_argument("--fit-decision", type=Path, metavar="RESULTS",
+                          help="fit the decision's score on a results JSON written by --out (the "
+                          "pool's fit part) and store it in qa/data/decision.json for its model")
+    evaluate.add_argument("--check-results", type=Path, metavar="RESULTS",
+                          help="with --fit-decision: also show trust on these results with the "
+                          "score refitted without each piece of its evidence")
     evaluate.set_defaults(run=run_eval)
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    if args.fit_decision:
+        return _fit_decision(args)
     problem = _ablation_problem(args) if args.ablate else None
     if problem:
         print(f"newsdesk: {problem}", file=sys.stderr)
@@ -194,4 +202,40 @@ def _run_ablation(args: argparse.Namespace, sets, described: str) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(table, encoding="utf-8")
         print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _fit_decision(args: argparse.Namespace) -> int:
+    """Fit the decision on --fit-decision's results; with --check-results, the evidence table."""
+    import json
+
+    from qa.evaluation.calibration import feature_ablation, fit_decision, trust_with, write_decision
+    from qa.confidence import Fit
+
+    try:
+        result = json.loads(args.fit_decision.read_text(encoding="utf-8"))
+        check = (json.loads(args.check_results.read_text(encoding="utf-8"))
+                 if args.check_results else None)
+        model_name = result["model"]["name"] if isinstance(result.get("model"), dict) else result["model"]
+        entry = fit_decision(result, model_name)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"newsdesk: the decision cannot be fitted: {error}", file=sys.stderr)
+        return 2
+    command = f"newsdesk eval --fit-decision {args.fit_decision.name}"
+    write_decision(entry, model_name, command)
+    for variant in ("with_logprobs", "without_logprobs"):
+        if variant in entry:
+            fit = entry[variant]
+            print(f"{model_name}, {variant.replace('_', ' ')}: threshold {fit['threshold']}, "
+                  f"fit part {fit['fit_part']}")
+            if check is not None:
+                stored = Fit(tuple(fit["features"]), tuple(fit["weights"]), fit["bias"], fit["threshold"])
+                print(f"  check part: {trust_with(stored, check)}")
+    if check is not None:
+        print("| evidence | trust with | trust without | accuracy with / without | abstention with / without |")
+        print("|---|---|---|---|---|")
+        for row in feature_ablation(result, check):
+            w, wo = row["with"], row["without"]
+            print(f"| {row['evidence']} | {w['trust']} | {wo['trust']} | {w['accuracy']} / "
+                  f"{wo['accuracy']} | {w['abstention']} / {wo['abstention']} |")
     return 0
