@@ -291,7 +291,23 @@ def unknown_names(question: str, articles: list[str]) -> list[str]:
     if not asked:
         return []
     said = set().union(*(content_words(text) for text in articles))
-    return [word for stem, word in asked.items() if stem not in said and not _named_otherwise(word, articles)]
+    initialled = _given_by_initials(question, articles)
+    return [word for stem, word in asked.items() if stem not in said and word not in initialled
+            and not _named_otherwise(word, articles)]
+
+
+def _given_by_initials(text: str, articles: list[str]) -> set[str]:
+    """The words of `text`'s names of several words that the articles give by their initials:
+    "United States" as "US" or "U.S.", "International Stabilization Force" as "ISF"."""
+    given: set[str] = set()
+    for match in re.finditer(r"(?<![\w'’])[A-Z][\w-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w-]*)+", text):
+        words = [word for word in match.group().split()
+                 if word[:1].isupper() and word not in ("The", "A", "An")]
+        dotted = r"\.?".join(word[0] for word in words)
+        # Case kept: "US" is the country, "us" is not.
+        if any(re.search(rf"(?<![\w.]){dotted}\.?(?!\w)", article) for article in articles):
+            given.update(words)
+    return given
 
 
 def _reads_as_english(text: str) -> bool:

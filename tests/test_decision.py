@@ -219,3 +219,14 @@ def test_the_risk_coverage_curve_moves_with_the_score():
     curve = risk_coverage(records)
     assert [point[0] for point in curve] == [0.2, 0.4, 0.6, 0.8, 1.0]
     assert [point[1] for point in curve] == [1.0, 1.0, 0.6667, 0.75, 0.6]
+
+
+def test_a_name_spelled_out_in_a_claim_is_grounded_by_its_initials_in_the_quote():
+    from qa.citations import unknown_names
+
+    for told in ("The US will command the force.", "The U.S. will command the force."):
+        assert unknown_names("The United States will command the force.", [told]) == []
+    assert unknown_names("The International Stabilization Force will deploy.", ["The ISF will deploy."]) == []
+    # Other initials, or the pronoun "us", are not the name.
+    assert unknown_names("The United Kingdom will command it.", ["The US will command it."]) == ["United", "Kingdom"]
+    assert unknown_names("The United States will join.", ["Join us, he said."]) == ["United", "States"]
