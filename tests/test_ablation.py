@@ -25,6 +25,22 @@ ITEMS = [
 ]
 
 
+class CountingModel(ScriptedModel):
+    """The scripted model, counting the requests for its first tokens' probabilities too: the
+    decision's score asks for them once a reply is judged, and they are model calls as well."""
+
+    def __init__(self, reply: str):
+        super().__init__(reply)
+        self.chance_requests: list[list[dict]] = []
+
+    def first_token_chances(self, messages, top=10):
+        self.chance_requests.append(messages)
+        return super().first_token_chances(messages, top)
+
+    def calls(self) -> int:
+        return len(self.prompts) + len(self.chance_requests)
+
+
 def _table_rows(table: str) -> list[list[str]]:
     lines = [line for line in table.splitlines() if line.startswith("| ")]
     return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[1:]]
@@ -34,7 +50,7 @@ def test_each_check_is_measured_off_against_one_baseline_replayed_from_the_cache
                                                                                 tmp_path):
     settings = make_settings(relevance_gap=2.0)
     engine = AnswerEngine(settings)
-    engine.model = model = ScriptedModel(REPLY)  # type: ignore[assignment]
+    engine.model = model = CountingModel(REPLY)  # type: ignore[assignment]
     sets = [EvaluationSet("tiny", list(ITEMS), settings)]
     cache = tmp_path / "replies"
 
@@ -43,12 +59,12 @@ def test_each_check_is_measured_off_against_one_baseline_replayed_from_the_cache
     assert [row["check"] for row in rows] == list(qa.checks.CHECK_NAMES)
     assert len({(row["trust_with"], row["accuracy_with"], row["abstention_with"]) for row in rows}) == 1
     asked = rows[0]["model_calls_with"]
-    assert asked > 0 and len(model.prompts) == asked  # only the baseline asked the model
+    assert model.prompts and model.calls() == asked  # only the baseline asked the model
     assert all(row["model_calls"] == 0 and row["pure_replay"] for row in rows)
 
     # Run again: the baseline too is a replay now.
     again = ablate(sets, cache, lambda _settings: engine)
-    assert len(model.prompts) == asked
+    assert model.calls() == asked
     assert all(row["model_calls_with"] == 0 and row["model_calls"] == 0 for row in again)
 
     table = ablation_table(rows, "the tiny set", commit="abc1234")
@@ -79,7 +95,9 @@ def test_a_check_added_to_the_list_is_measured_and_switching_it_off_reaches_the_
 
     monkeypatch.setattr(qa.checks, "CHECK_NAMES", (*qa.checks.CHECK_NAMES, new))
     monkeypatch.setattr(qa.checks, "checks_enabled", enabled)
-    settings = make_settings(relevance_gap=2.0)
+    # Strictness 0: with the added check off, what the gates let through is shown, whatever the
+    # fitted score says of it.
+    settings = make_settings(relevance_gap=2.0, strictness=0.0)
     engine = AnswerEngine(settings)
     engine.model = ScriptedModel(REPLY)  # type: ignore[assignment]
     rows = ablate([EvaluationSet("tiny", list(ITEMS), settings)], tmp_path / "replies",
