@@ -281,18 +281,28 @@ def test_a_replayed_run_gives_the_same_answers_without_the_model(settings, tmp_p
     from qa.evaluation.runner import EvaluationSet, run_sets
     from tests.test_citations import ScriptedModel
 
+    class Counted(ScriptedModel):
+        """Counts its scoring requests (first-token probabilities) beside its replies."""
+
+        scored = 0
+
+        def first_token_chances(self, messages, top=10):
+            self.scored += 1
+            return {"The": -0.2, "NOT": -2.0}
+
     engine = AnswerEngine(settings)
-    engine.model = model = ScriptedModel("The spokesperson is Tahir Andrabi [1].")
+    engine.model = model = Counted("The spokesperson is Tahir Andrabi [1].")
     items = load_dataset(default_dataset())[:6]
     sets = [EvaluationSet("gold", items, settings)]
     cache = tmp_path / "replies"
     first = run_sets(sets, lambda _settings: engine, replies_cache=cache)
-    asked = len(model.prompts)
-    assert asked > 0 and first["replies"] == {"cache": str(cache), "from_cache": 0, "from_model": asked}
+    asked = len(model.prompts) + model.scored
+    assert model.scored > 0 and first["replies"] == {
+        "cache": str(cache), "from_cache": 0, "from_model": asked}
     second = run_sets(sets, lambda _settings: engine, replies_cache=cache)
-    assert len(model.prompts) == asked  # the model was not asked again
+    assert len(model.prompts) + model.scored == asked  # the model was not asked again
     assert second["replies"]["from_cache"] == asked and second["replies"]["from_model"] == 0
-    keep = ("answer", "abstained", "citations", "notice")
+    keep = ("answer", "abstained", "citations", "notice", "confidence", "evidence")
     assert ([{k: q[k] for k in keep} for q in second["questions"]]
             == [{k: q[k] for k in keep} for q in first["questions"]])
 
