@@ -23,10 +23,12 @@ REFUSAL_START = "NOT"
 MAX_LOG_ODDS = 8.0
 # Ridge penalty of the fit: a few hundred questions, a handful of weights.
 RIDGE = 1.0
-# The evidence a score is made of, in order. `model_sure` is absent when the endpoint gives no
-# probabilities; a fit without it is then used.
-FEATURES = ("model_sure", "similarity", "gives_what_was_asked", "count_of_asked",
+# The evidence a score is made of, in order. The model's (`model_sure`, `model_confirms`) are
+# absent when the endpoint gives no probabilities; a fit without them is then used.
+FEATURES = ("model_sure", "model_confirms", "similarity", "gives_what_was_asked", "count_of_asked",
             "mentions_what_was_asked")
+# What an endpoint without probabilities can still be scored on.
+WITHOUT_PROBABILITIES = FEATURES[2:]
 
 
 def model_sure(chances: dict[str, float] | None) -> float | None:
@@ -40,6 +42,23 @@ def model_sure(chances: dict[str, float] | None) -> float | None:
     p = sum(math.exp(lp) for lp in refusing) if refusing else math.exp(min(chances.values()))
     p = min(max(p, 1e-6), 1 - 1e-6)
     return float(max(-MAX_LOG_ODDS, min(MAX_LOG_ODDS, math.log((1 - p) / p))))
+
+
+def model_confirms(chances: dict[str, float] | None) -> float | None:
+    """The log-odds of "yes" against "no" as the model's first word, asked whether a passage states
+    its answer (None: the endpoint gave no probabilities, or neither word is among the likeliest)."""
+    if not chances:
+        return None
+    said = {"yes": 0.0, "no": 0.0}
+    for token, lp in chances.items():
+        word = token.strip().lower()
+        if word in said:
+            said[word] += math.exp(lp)
+    if not said["yes"] and not said["no"]:
+        return None
+    floor = math.exp(min(chances.values()))  # a word not among the likeliest: rarer than they are
+    yes, no = said["yes"] or floor, said["no"] or floor
+    return float(max(-MAX_LOG_ODDS, min(MAX_LOG_ODDS, math.log(yes / no))))
 
 
 @dataclass(frozen=True)
@@ -58,8 +77,8 @@ class Fit:
 
 # Before any fit, and for a checked-out tree without qa/data/decision.json: each piece of evidence
 # counts for the answer, the model's confidence most (documented in the README, "The decision").
-DEFAULT_FIT = Fit(FEATURES, (0.5, 2.0, 1.0, 1.0, 1.0), -3.5, 0.5)
-DEFAULT_FIT_NO_LOGPROBS = Fit(FEATURES[1:], (2.0, 1.0, 1.0, 1.0), -2.5, 0.5)
+DEFAULT_FIT = Fit(FEATURES, (0.5, 0.5, 2.0, 1.0, 1.0, 1.0), -3.5, 0.5)
+DEFAULT_FIT_NO_LOGPROBS = Fit(WITHOUT_PROBABILITIES, (2.0, 1.0, 1.0, 1.0), -2.5, 0.5)
 
 
 @lru_cache(maxsize=4)

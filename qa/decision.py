@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from index.store import StoredPassage
 from qa.checks import Check, CheckContext, said_otherwise
-from qa.confidence import fit_for, model_sure
+from qa.confidence import fit_for, model_confirms, model_sure
 from qa.citations import question_coverage, question_words
 from qa.grounding import Attached, Draft, claims_in, ground
 from qa.question import Question
@@ -88,15 +88,18 @@ def judged(question: Question, reply: str, read: Retrieval, checks: list[Check],
     return Verdict(draft.attached, passed=passed)
 
 
-def evidence_for(verdict: Verdict, read: Retrieval, chances: dict[str, float] | None) -> dict[str, float]:
+def evidence_for(verdict: Verdict, read: Retrieval, chances: dict[str, float] | None,
+                 confirmation: dict[str, float] | None) -> dict[str, float]:
     """What the score weighs for a candidate answer: the model's own confidence that the passages
-    answer (when the endpoint gives probabilities), how close its cited sentences are to the
-    question, and each check's verdict (a check switched off passes)."""
+    answer and, asked, that one states its reply (when the endpoint gives probabilities: the
+    first tokens' `chances` of the reading and of the `confirmation`), how close its cited
+    sentences are to the question, and each check's verdict (a check switched off passes)."""
     cited = {i for _, kept in verdict.attached for i in kept}
     evidence = {"similarity": max((read.passages[i].score for i in cited), default=0.0)}
-    sure = model_sure(chances)
+    sure, confirms = model_sure(chances), model_confirms(confirmation)
     if sure is not None:
         evidence["model_sure"] = sure
+        evidence["model_confirms"] = confirms if confirms is not None else 0.0
     for name in ("gives_what_was_asked", "count_of_asked", "mentions_what_was_asked"):
         evidence[name] = float(verdict.passed.get(name, True))
     return evidence

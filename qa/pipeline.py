@@ -26,7 +26,7 @@ from qa.filters import DateLike, FilterError, article_filter
 from qa.llm import ChatModel, ModelUnavailable
 from qa.presentation import present
 from qa.question import History, Question, cleaned, understood
-from qa.reading import Reply, reading_messages, refused, verified, warm_up_messages
+from qa.reading import Reply, checking_messages, reading_messages, refused, verified, warm_up_messages
 from qa.retrieval import Retrieval, Retrieved, focused, passages_for
 
 
@@ -221,7 +221,8 @@ class AnswerEngine:
             answer.abstained, answer.text = True, NOT_IN_ARTICLES
             answer.notice = verdict.withheld or answer.notice
             return answer, []
-        evidence = evidence_for(verdict, read, self._chances(question, read))      # 6
+        evidence = evidence_for(verdict, read, self._chances(reading_messages(question, read.passages)),
+                                self._chances(checking_messages(question, read.passages, reply)))  # 6
         chance, threshold = chance_and_threshold(evidence, self.model.info.name,  # type: ignore[union-attr]
                                                  self.settings.strictness)
         cited = sorted({i for _, kept in verdict.attached for i in kept})
@@ -238,10 +239,10 @@ class AnswerEngine:
                          f"“{shorten(candidate.text, 160)}”")
         return answer, cited
 
-    def _chances(self, question: Question, read: Retrieval) -> dict[str, float] | None:
+    def _chances(self, messages: list[dict[str, str]]) -> dict[str, float] | None:
         """The model's probabilities of its reply's first tokens; None if it cannot give them."""
         try:
-            return self.model.first_token_chances(reading_messages(question, read.passages))  # type: ignore[union-attr]
+            return self.model.first_token_chances(messages)  # type: ignore[union-attr]
         except ModelUnavailable:
             return None  # the reply came: without its probabilities it is scored on the rest
 

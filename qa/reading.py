@@ -103,6 +103,15 @@ class Reply:
         return reply
 
 
+def checking_messages(question: Question, passages: list[StoredPassage], reply: str) -> list[dict[str, str]]:
+    """The reading conversation, the reply, and the question whether a passage states it: asked in
+    the same conversation, llama.cpp reuses everything it has evaluated (a few new tokens)."""
+    return reading_messages(question, passages) + [
+        {"role": "assistant", "content": reply},
+        {"role": "user", "content": prompt("verify")},
+    ]
+
+
 def verified(model: ChatModel, question: Question, passages: list[StoredPassage], reply: str) -> str:
     """The reply, or NOT IN THE ARTICLES when the model, asked, does not stand by it.
 
@@ -111,11 +120,7 @@ def verified(model: ChatModel, question: Question, passages: list[StoredPassage]
     """
     if refused(reply):
         return reply
-    asking = messages(question.standalone, passages, question.prompt_dates) + [
-        {"role": "assistant", "content": reply},
-        {"role": "user", "content": prompt("verify")},
-    ]
-    verdict = model.complete(asking, max_tokens=3).strip().lower()
+    verdict = model.complete(checking_messages(question, passages, reply), max_tokens=3).strip().lower()
     return REFUSED_REPLY if verdict.startswith("no") else reply
 
 

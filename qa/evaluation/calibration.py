@@ -11,7 +11,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from qa.confidence import DECISION_FILE, FEATURES, Fit, fitted
+from qa.confidence import DECISION_FILE, FEATURES, WITHOUT_PROBABILITIES, Fit, fitted
 
 
 def scored_rows(result: dict) -> list[dict]:
@@ -61,7 +61,7 @@ def fit_decision(result: dict, model_name: str) -> dict:
     if len(rows) < 20:
         raise ValueError(f"only {len(rows)} scored answers: too few to fit the decision on")
     with_logprobs = [row for row in rows if "model_sure" in row["evidence"]]
-    entry = {"without_logprobs": _stored(fitted(rows, FEATURES[1:]), result)}
+    entry = {"without_logprobs": _stored(fitted(rows, WITHOUT_PROBABILITIES), result)}
     if len(with_logprobs) >= 20:
         entry["with_logprobs"] = _stored(fitted(with_logprobs, FEATURES), result)
     entry["fitted_on"] = {"questions": len(result["questions"]), "scored": len(rows),
