@@ -31,6 +31,7 @@ class Verdict:
     attached: Attached
     withheld: str | None = None
     passed: dict[str, bool] = field(default_factory=dict)
+    measures: dict[str, float] = field(default_factory=dict)
 
 
 def worth_reading(question: Question, read: Retrieval, context: CheckContext) -> bool:
@@ -85,7 +86,7 @@ def judged(question: Question, reply: str, read: Retrieval, checks: list[Check],
             return Verdict(draft.attached, withheld)
         if not check.gate:
             passed[check.name] = withheld is None
-    return Verdict(draft.attached, passed=passed)
+    return Verdict(draft.attached, passed=passed, measures=draft.measures)
 
 
 def evidence_for(verdict: Verdict, read: Retrieval, chances: dict[str, float] | None,
@@ -95,10 +96,14 @@ def evidence_for(verdict: Verdict, read: Retrieval, chances: dict[str, float] | 
     first tokens' `chances` of the reading and of the `confirmation`), how close its cited
     sentences are to the question, and each check's verdict (a check switched off passes)."""
     cited = {i for _, kept in verdict.attached for i in kept}
-    evidence = {"similarity": max((read.passages[i].score for i in cited), default=0.0)}
+    evidence = {"similarity": max((read.passages[i].score for i in cited), default=0.0),
+                # Retrieved sentences come first, in rank order, the neighbours read with them after.
+                "cited_rank": 1.0 / (1 + min(cited, default=len(read.passages))),
+                "question_coverage": verdict.measures.get("question_coverage", 1.0)}
     sure, confirms = model_sure(chances), model_confirms(confirmation)
     if sure is not None:
         evidence["model_sure"] = sure
+        evidence["model_first"] = max(chances.values())  # type: ignore[union-attr]
         evidence["model_confirms"] = confirms if confirms is not None else 0.0
     for name in ("gives_what_was_asked", "count_of_asked", "mentions_what_was_asked"):
         evidence[name] = float(verdict.passed.get(name, True))

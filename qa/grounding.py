@@ -33,6 +33,8 @@ class Draft:
     passages: list[StoredPassage]
     claims: list[Claim]
     attached: Attached = field(default_factory=list)
+    # What checks measured on the way, as evidence for the decision's score (name: value).
+    measures: dict[str, float] = field(default_factory=dict)
 
 
 def claims_in(reply: str, passages: list[StoredPassage]) -> list[Claim]:
