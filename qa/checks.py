@@ -17,9 +17,8 @@ from index.dates import date_spans, spoken_date, written_date
 from index.english import COUNT, RECENT_YEAR
 from index.settings import Settings, SettingsError
 from index.store import PassageStore, StoredPassage
-from qa.citations import (MARKER, MIN_SUPPORT, adds_to, content_words, numbers, question_coverage,
+from qa.citations import (MARKER, MIN_SUPPORT, adds_to, content_words, question_coverage,
                           question_words, support, unknown_names)
-from qa.disagreements import quantities
 from qa.grounding import Attached, Draft, read_around
 from qa.prompting import example_words
 from qa.question import Question
@@ -153,38 +152,6 @@ def _counts(text: str) -> set[str]:
     return {found.group().lower().replace(",", "") for found in COUNT.finditer(RECENT_YEAR.sub(" ", text))}
 
 
-class CountsWhatWasAsked(Check):
-    """For "how many X": when what the model read counts X in two sentences ("contacted more than
-    70 countries. Among them, around 19 countries have declared themselves ready"), the figure
-    given must be the one of the sentence about what was asked."""
-
-    name, names, gate = "count_of_asked", ("count_of_asked",), False
-
-    def __call__(self, draft: Draft, context: CheckContext) -> str | None:
-        question, passages, attached = draft.question, draft.passages, draft.attached
-        counted = question.counted
-        if not counted:
-            return None
-        given = set().union(*(numbers(claim) for claim, kept in attached if kept))
-        cited = {index for _, kept in attached for index in kept}
-        asked = set(question_words(question.kind_text))
-        # Within one passage only: two articles' different counts are a disagreement, not this.
-        for block in blocks(passages):
-            if not cited & set(block):
-                continue
-            counting = {passages[i].text: asked & content_words(passages[i].text)
-                        for i in block if counted & set(quantities(passages[i].text))}
-            for text, mentioned in counting.items():
-                # The figure's sentence mentions less of the question than another count's does,
-                # and nothing of the question that the other does not: it counts something else.
-                if given & numbers(text) and any(
-                        mentioned < other for other_text, other in counting.items()
-                        if not given & numbers(other_text)):
-                    return ("The figure in the model's reply is the count of something else in the "
-                            f"passage it read, so the reply is not shown: “{shorten(draft.reply, 160)}”")
-        return None
-
-
 class MentionsWhatWasAsked(Check):
     """The cited sentences must mention what the question is about: its words weighted by rarity
     (`question_coverage`, at least `NEWSDESK_MIN_QUESTION_COVERAGE`), and every name or figure of
@@ -306,7 +273,7 @@ def _dateline(passage: StoredPassage) -> str:
 # ----- the list ---------------------------------------------------------------------------------
 # Every switch, in the order its check runs.
 CHECK_NAMES = ("copied_from_examples", "supported_claims", "claim_grounded", "answer_kind",
-               "says_something_new", "count_of_asked", "question_coverage", "names_given")
+               "says_something_new", "question_coverage", "names_given")
 
 
 def checks_enabled(disabled: tuple[str, ...] | list[str] = ()) -> list[Check]:
@@ -325,8 +292,6 @@ def checks_enabled(disabled: tuple[str, ...] | list[str] = ()) -> list[Check]:
         checks.append(ClaimGrounded())
     if on["answer_kind"] or on["says_something_new"]:
         checks.append(GivesWhatWasAsked(kind=on["answer_kind"], news=on["says_something_new"]))
-    if on["count_of_asked"]:
-        checks.append(CountsWhatWasAsked())
     checks.append(MentionsWhatWasAsked(coverage=on["question_coverage"], names=on["names_given"]))
     return checks
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from index.store import StoredPassage
 from qa.checks import Check, CheckContext, said_otherwise
-from qa.confidence import fit_for, model_confirms, model_sure
+from qa.confidence import fit_for, model_first
 from qa.citations import question_coverage, question_words
 from qa.grounding import Attached, Draft, claims_in, ground
 from qa.question import Question
@@ -89,23 +89,21 @@ def judged(question: Question, reply: str, read: Retrieval, checks: list[Check],
     return Verdict(draft.attached, passed=passed, measures=draft.measures)
 
 
-def evidence_for(verdict: Verdict, read: Retrieval, chances: dict[str, float] | None,
-                 confirmation: dict[str, float] | None) -> dict[str, float]:
-    """What the score weighs for a candidate answer: the model's own confidence that the passages
-    answer and, asked, that one states its reply (when the endpoint gives probabilities: the
-    first tokens' `chances` of the reading and of the `confirmation`), how close its cited
-    sentences are to the question, and each check's verdict (a check switched off passes)."""
+def evidence_for(verdict: Verdict, read: Retrieval, chances: dict[str, float] | None) -> dict[str, float]:
+    """What the score weighs for a candidate answer: how sure the model was of its first token
+    (when the endpoint gives probabilities: `chances`), how high retrieval ranked the sentence it
+    cites, how much of the question the cited sentences mention, and the evidence checks'
+    verdicts (a check switched off passes)."""
     cited = {i for _, kept in verdict.attached for i in kept}
-    evidence = {"similarity": max((read.passages[i].score for i in cited), default=0.0),
-                # Retrieved sentences come first, in rank order, the neighbours read with them after.
-                "cited_rank": 1.0 / (1 + min(cited, default=len(read.passages))),
-                "question_coverage": verdict.measures.get("question_coverage", 1.0)}
-    sure, confirms = model_sure(chances), model_confirms(confirmation)
-    if sure is not None:
-        evidence["model_sure"] = sure
-        evidence["model_first"] = max(chances.values())  # type: ignore[union-attr]
-        evidence["model_confirms"] = confirms if confirms is not None else 0.0
-    for name in ("gives_what_was_asked", "count_of_asked", "mentions_what_was_asked"):
+    evidence = {
+        # Retrieved sentences come first, in rank order; the neighbours read with them after.
+        "cited_rank": 1.0 / (1 + min(cited, default=len(read.passages))),
+        "question_coverage": verdict.measures.get("question_coverage", 1.0),
+    }
+    first = model_first(chances)
+    if first is not None:
+        evidence["model_first"] = first
+    for name in ("gives_what_was_asked", "mentions_what_was_asked"):
         evidence[name] = float(verdict.passed.get(name, True))
     return evidence
 
@@ -114,7 +112,7 @@ def chance_and_threshold(evidence: dict[str, float], model_name: str | None,
                          strictness: float | None) -> tuple[float, float]:
     """The chance that the candidate is right, and the least chance for it to be shown
     (NEWSDESK_STRICTNESS, else the fitted operating point)."""
-    fit = fit_for(model_name, "model_sure" in evidence)
+    fit = fit_for(model_name, "model_first" in evidence)
     threshold = fit.threshold if strictness is None else strictness
     return fit.chance(evidence), threshold
 

@@ -26,7 +26,7 @@ from qa.filters import DateLike, FilterError, article_filter
 from qa.llm import ChatModel, ModelUnavailable
 from qa.presentation import present
 from qa.question import History, Question, cleaned, understood
-from qa.reading import Reply, checking_messages, reading_messages, refused, verified, warm_up_messages
+from qa.reading import Reply, reading_messages, refused, verified, warm_up_messages
 from qa.retrieval import Retrieval, Retrieved, focused, passages_for
 
 
@@ -221,8 +221,7 @@ class AnswerEngine:
             answer.abstained, answer.text = True, NOT_IN_ARTICLES
             answer.notice = verdict.withheld or answer.notice
             return answer, []
-        evidence = evidence_for(verdict, read, self._chances(reading_messages(question, read.passages)),
-                                self._chances(checking_messages(question, read.passages, reply)))  # 6
+        evidence = evidence_for(verdict, read, self._chances(reading_messages(question, read.passages)))  # 6
         chance, threshold = chance_and_threshold(evidence, self.model.info.name,  # type: ignore[union-attr]
                                                  self.settings.strictness)
         cited = sorted({i for _, kept in verdict.attached for i in kept})

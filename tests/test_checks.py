@@ -102,7 +102,7 @@ def test_switching_a_gate_off_lets_through_what_it_alone_withholds(make_settings
 
 # Evidence checks: the key of `Answer.evidence` each switch's verdict goes to.
 EVIDENCE_KEY = {"answer_kind": "gives_what_was_asked", "says_something_new": "gives_what_was_asked",
-                "count_of_asked": "count_of_asked", "question_coverage": "mentions_what_was_asked",
+                "question_coverage": "mentions_what_was_asked",
                 "names_given": "mentions_what_was_asked"}
 # A reply that exactly this check finds wanting (all checks on), a word of the reply, and the
 # other checks that find it wanting too.
@@ -113,11 +113,6 @@ FOUND_WANTING = {
         "contacted", ()),
     "says_something_new": (
         "Which Qatari city hosted the conference?", "Qatar hosted the conference [1].", "Qatar", ()),
-    "count_of_asked": (
-        "How many countries have declared themselves ready to provide troops, logistics or equipment?",
-        "More than 70 countries have declared themselves ready [1].", "70",
-        # The sentence it cites says nothing of being ready: the coverage check finds it wanting too.
-        ("question_coverage",)),
     "names_given": (
         "Who is the spokesperson of Pakistan's Foreign Ministry in Miami?",
         "The spokesperson is Tahir Andrabi [1].", "Andrabi", ()),
@@ -188,7 +183,7 @@ def test_a_check_that_does_not_apply_changes_nothing(make_settings):
     reply = "The spokesperson is Tahir Andrabi [1]."
     on = answer_with(settings, reply, question)
     assert not on.abstained, on.notice
-    for name in ("answer_kind", "count_of_asked", "copied_from_examples"):
+    for name in ("answer_kind", "copied_from_examples"):
         off = answer_with(settings, reply, question, name)
         assert (off.text, off.citations, off.abstained, off.notice, off.evidence, off.confidence) == (
             on.text, on.citations, on.abstained, on.notice, on.evidence, on.confidence)

@@ -554,34 +554,16 @@ def test_a_claim_copied_from_the_worked_examples_is_not_shown(settings):
     assert not kept.abstained and "aid deliveries" in kept.text
 
 
-def test_a_count_taken_from_the_neighbouring_sentence_counts_against_it(settings):
-    # The model reads "...contacted more than 70 countries... Among them, around 19 countries have
-    # declared themselves ready to help by providing troops, logistics or equipment" as one
-    # passage; small models answer 70. The 19 is the count of what was asked.
-    question = "How many countries have declared themselves ready to provide troops, logistics or equipment?"
-    wrong_reply = "More than 70 countries have declared themselves ready [1]."
-    wrong = engine_with(settings, wrong_reply).ask(question)
-    assert wrong.evidence["count_of_asked"] == 0.0, wrong.notice
-    declined = engine_with(strict(settings), wrong_reply).ask(question)
-    assert shows_no_answer(declined) and "More than 70 countries have declared" not in declined.text
-    right = engine_with(settings, "Around 19 countries have declared themselves ready [1].").ask(question)
-    assert not right.abstained and right.evidence["count_of_asked"] == 1.0
-    assert any("around 19 countries" in c.quote for c in right.citations)
-
-
 def test_a_sentence_read_only_as_context_does_not_make_an_answer_about_the_question(settings):
     # Retrieval adds "The statement came days after ... the command structure ..." only because
     # it points back at the sentence before; it must not lend "command" to a claim that cites
     # "The United States (US) is grateful for Pakistan's offer".
     question = "Which country will command the stabilization force?"
     reply = "The United States will command the stabilization force [1]."
+    # "US" beside the cited sentence grounds "United States"; what was asked is not mentioned.
     answer = engine_with(settings, reply).ask(question)
-    assert shows_no_answer(answer)
-    # The gate that grounds the claim's own names aside, the cited sentences are still found not
-    # to mention what was asked.
-    engine = AnswerEngine(settings, disabled_checks=("claim_grounded",))
-    engine.model = ScriptedModel(reply)  # type: ignore[assignment]
-    assert engine.ask(question).evidence["mentions_what_was_asked"] == 0.0
+    assert answer.evidence["mentions_what_was_asked"] == 0.0
+    assert shows_no_answer(engine_with(strict(settings), reply).ask(question))
     # A sentence that points back is read, and checked, with the one it needs.
     question = "What did Rubio say the next step would allow them to do with the stabilization force?"
     answer = engine_with(settings, "It will allow them to strengthen the stabilization force [1][2][3].").ask(question)

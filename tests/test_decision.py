@@ -5,15 +5,13 @@ fit; claims grounded in their own quotes."""
 from __future__ import annotations
 
 import json
-import math
 import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 
 from qa.answer import COULD_NOT_CONFIRM
-from qa.confidence import FEATURES, Fit, fitted, model_sure
+from qa.confidence import FEATURES, Fit, fitted, model_first
 from qa.evaluation.calibration import trust_with
 from qa.evaluation.scoring import risk_coverage
 from qa.llm import ChatModel
@@ -42,7 +40,7 @@ def test_the_local_server_gives_the_first_tokens_probabilities(make_settings):
     chances = model.first_token_chances(messages, top=5)
     assert chances and len(chances) <= 5
     assert all(lp <= 0 for lp in chances.values())
-    assert math.isfinite(model_sure(chances))
+    assert model_first(chances) == max(chances.values())
     # The probabilities are of the reply the model writes: its first token is the likeliest.
     first = next(iter(model.stream(messages, max_tokens=1)))
     assert max(chances, key=chances.get).strip() == first.strip()
@@ -108,7 +106,7 @@ def test_an_endpoint_that_refuses_logprobs_is_scored_without_them(make_settings)
         for _ in range(2):
             answer = engine.ask(QUESTION)
             assert not answer.abstained and "Andrabi" in answer.text
-            assert answer.confidence is not None and "model_sure" not in answer.evidence
+            assert answer.confidence is not None and "model_first" not in answer.evidence
     finally:
         proxy.close()
     assert proxy.refused == 1  # asked once, then never again
@@ -187,9 +185,9 @@ def _rows(count: int) -> list[dict]:
     rows = []
     for i in range(count):
         right = i % 3 != 0
-        evidence = {"model_sure": (2.0 if right else -1.0) + (i % 5) * 0.3, "similarity": 0.5 + (i % 7) * 0.02,
-                    "gives_what_was_asked": 1.0, "count_of_asked": 1.0,
-                    "mentions_what_was_asked": float(i % 2)}
+        evidence = {"model_first": (-0.2 if right else -1.5) - (i % 5) * 0.1,
+                    "cited_rank": 1.0 / (1 + i % 4), "question_coverage": 0.5 + (i % 7) * 0.05,
+                    "gives_what_was_asked": 1.0, "mentions_what_was_asked": float(i % 2)}
         rows.append({"evidence": evidence, "right": right, "answerable": i % 6 != 0})
     return rows
 
@@ -198,7 +196,7 @@ def test_the_fit_weighs_the_evidence_that_tells_and_picks_the_best_threshold():
     rows = _rows(120)
     fit = fitted(rows, FEATURES)
     weights = dict(zip(fit.features, fit.weights))
-    assert weights["model_sure"] > abs(weights["mentions_what_was_asked"])
+    assert weights["model_first"] > abs(weights["mentions_what_was_asked"])
 
     def trust(threshold: float) -> int:
         return sum((1 if r["right"] else -1) if fit.chance(r["evidence"]) >= threshold

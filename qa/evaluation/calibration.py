@@ -60,7 +60,7 @@ def fit_decision(result: dict, model_name: str) -> dict:
     rows = scored_rows(result)
     if len(rows) < 20:
         raise ValueError(f"only {len(rows)} scored answers: too few to fit the decision on")
-    with_logprobs = [row for row in rows if "model_sure" in row["evidence"]]
+    with_logprobs = [row for row in rows if "model_first" in row["evidence"]]
     entry = {"without_logprobs": _stored(fitted(rows, WITHOUT_PROBABILITIES), result)}
     if len(with_logprobs) >= 20:
         entry["with_logprobs"] = _stored(fitted(with_logprobs, FEATURES), result)
@@ -89,7 +89,7 @@ def write_decision(entry: dict, model_name: str, command: str, path: Path = DECI
 def feature_ablation(fit_result: dict, check_result: dict) -> list[dict]:
     """Per piece of evidence: trust on `check_result` with the score fitted on `fit_result` with
     every piece, and refitted without that one."""
-    rows = [row for row in scored_rows(fit_result) if "model_sure" in row["evidence"]]
+    rows = [row for row in scored_rows(fit_result) if "model_first" in row["evidence"]]
     everything = fitted(rows, FEATURES)
     baseline = trust_with(everything, check_result)
     table = []
