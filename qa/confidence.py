@@ -1,9 +1,9 @@
 """Stage 6's score: the chance that a reply which passed the gates is right, from the model's own
-probabilities, retrieval's similarity and the checks' verdicts, weighed by a fitted logistic model.
+probability, retrieval's rank and the checks' verdicts, weighed by a fitted logistic model.
 
-In: the evidence on one reply (`Evidence`). Out: a chance from 0 to 1, compared with the
-strictness (NEWSDESK_STRICTNESS, else the fitted operating point). The weights are fitted on the
-development pool's fit part (`newsdesk eval --fit-decision`, qa/data/decision.json).
+In: the evidence on one reply (qa/decision.py, `evidence_for`). Out: a chance from 0 to 1, compared
+with the strictness (NEWSDESK_STRICTNESS, else the operating point, BREAK_EVEN). The weights are
+fitted on the development pool's fit part (`newsdesk eval --fit-decision`, qa/data/decision.json).
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ import numpy as np
 DECISION_FILE = Path(__file__).resolve().parent / "data" / "decision.json"
 # Ridge penalty of the fit: a few hundred questions, a handful of weights.
 RIDGE = 1.0
+# The operating point: an answer is shown when the score finds it more likely right than wrong,
+# where showing it gains more trust (+1 if right, -1 if wrong) than withholding it (0).
+BREAK_EVEN = 0.5
 # The evidence a score is made of, in order. `model_first` is absent when the endpoint gives no
 # probabilities; a fit without it is then used. Measured on the fit part and left out, as adding
 # nothing (README, "The decision"): the refusal's probability as first token, the model's "yes"
@@ -78,24 +81,28 @@ def fit_for(model_name: str | None, with_logprobs: bool, path: Path = DECISION_F
 
 # ----- fitting ----------------------------------------------------------------------------------
 def fitted(rows: list[dict], features: tuple[str, ...]) -> Fit:
-    """A logistic fit of `rows` (each: "evidence", "right", "answerable"), and the threshold that
-    maximises the trust score over them.
-
-    Trust of a reply: shown, +1 if right and -1 if not; withheld, +1 if the question had no answer
-    in the articles and 0 if it had one.
-    """
+    """A logistic fit of `rows` (each: "evidence", "right", "answerable"), operating at
+    BREAK_EVEN: an answer is shown when it is more likely right than wrong."""
     X = np.array([[row["evidence"].get(name, 0.0) for name in features] for row in rows], dtype=float)
     y = np.array([1.0 if row["right"] else 0.0 for row in rows])
     weights, bias = _logistic(X, y)
-    fit = Fit(features, tuple(float(w) for w in weights), float(bias), 0.5)
+    return Fit(features, tuple(float(w) for w in weights), float(bias), BREAK_EVEN)
+
+
+def trust_maximising(fit: Fit, rows: list[dict]) -> float:
+    """The threshold at which `fit` would have scored the best trust over `rows`: shown, +1 if
+    right and -1 if not; withheld, +1 if the question had no answer in the articles, 0 if it had.
+
+    Reported beside the operating point, not used as it: on the development pool it declines
+    nearly every answer (README, "The decision")."""
     chances = [fit.chance(row["evidence"]) for row in rows]
-    best = (-math.inf, 0.5)
-    for threshold in sorted(set(chances)) + [1.01]:
+    best = (-math.inf, 1.0)
+    for threshold in sorted(set(chances)) + [1.0]:
         trust = sum((1 if row["right"] else -1) if c >= threshold else (0 if row["answerable"] else 1)
                     for row, c in zip(rows, chances))
         if trust > best[0]:
             best = (trust, threshold)
-    return Fit(features, fit.weights, fit.bias, min(1.0, best[1]))
+    return best[1]
 
 
 def _logistic(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 from qa.answer import COULD_NOT_CONFIRM
-from qa.confidence import FEATURES, Fit, fitted, model_first
+from qa.confidence import BREAK_EVEN, FEATURES, Fit, fitted, model_first, trust_maximising
 from qa.evaluation.calibration import trust_with
 from qa.evaluation.scoring import risk_coverage
 from qa.llm import ChatModel
@@ -192,7 +192,7 @@ def _rows(count: int) -> list[dict]:
     return rows
 
 
-def test_the_fit_weighs_the_evidence_that_tells_and_picks_the_best_threshold():
+def test_the_fit_weighs_the_evidence_that_tells_and_finds_the_trust_maximising_threshold():
     rows = _rows(120)
     fit = fitted(rows, FEATURES)
     weights = dict(zip(fit.features, fit.weights))
@@ -202,7 +202,9 @@ def test_the_fit_weighs_the_evidence_that_tells_and_picks_the_best_threshold():
         return sum((1 if r["right"] else -1) if fit.chance(r["evidence"]) >= threshold
                    else (0 if r["answerable"] else 1) for r in rows)
 
-    assert all(trust(fit.threshold) >= trust(t / 20) for t in range(21))
+    assert fit.threshold == BREAK_EVEN
+    best = trust_maximising(fit, rows)
+    assert all(trust(best) >= trust(t / 20) for t in range(21))
     result = {"questions": [{"confidence": 0.5, "evidence": r["evidence"], "candidate_right": r["right"],
                              "answerable": r["answerable"], "scores": {"abstained": False}} for r in rows]}
     assert trust_with(fit, result)["trust"] == round(trust(fit.threshold) / len(rows), 4)

@@ -11,7 +11,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from qa.confidence import DECISION_FILE, FEATURES, WITHOUT_PROBABILITIES, Fit, fitted
+from qa.confidence import DECISION_FILE, FEATURES, WITHOUT_PROBABILITIES, Fit, fitted, trust_maximising
 
 
 def scored_rows(result: dict) -> list[dict]:
@@ -61,18 +61,22 @@ def fit_decision(result: dict, model_name: str) -> dict:
     if len(rows) < 20:
         raise ValueError(f"only {len(rows)} scored answers: too few to fit the decision on")
     with_logprobs = [row for row in rows if "model_first" in row["evidence"]]
-    entry = {"without_logprobs": _stored(fitted(rows, WITHOUT_PROBABILITIES), result)}
+    entry = {"without_logprobs": _stored(fitted(rows, WITHOUT_PROBABILITIES), result, rows)}
     if len(with_logprobs) >= 20:
-        entry["with_logprobs"] = _stored(fitted(with_logprobs, FEATURES), result)
+        entry["with_logprobs"] = _stored(fitted(with_logprobs, FEATURES), result, with_logprobs)
     entry["fitted_on"] = {"questions": len(result["questions"]), "scored": len(rows),
                           "sets": sorted({r.get("set", "") for r in result["questions"]} - {""})}
     return entry
 
 
-def _stored(fit: Fit, result: dict) -> dict:
+def _stored(fit: Fit, result: dict, rows: list[dict]) -> dict:
+    best = trust_maximising(fit, rows)
     return {"features": list(fit.features), "weights": [round(w, 4) for w in fit.weights],
             "bias": round(fit.bias, 4), "threshold": round(fit.threshold, 4),
-            "fit_part": trust_with(fit, result)}
+            "fit_part": trust_with(fit, result),
+            "trust_maximising_threshold": round(best, 4),
+            "fit_part_at_trust_maximising_threshold": trust_with(
+                Fit(fit.features, fit.weights, fit.bias, best), result)}
 
 
 def write_decision(entry: dict, model_name: str, command: str, path: Path = DECISION_FILE) -> None:
