@@ -89,6 +89,9 @@ def test_min_accuracy_turns_a_low_score_into_exit_1(tmp_path):
     wrong = _wrong_dataset(tmp_path)
     assert _eval(tmp_path, "--dataset", str(wrong)).returncode == 0  # a completed run exits 0
     assert _eval(tmp_path, "--dataset", str(wrong), "--min-accuracy", "0.5").returncode == 1
+    # Wrong answers cost trust: the gate on it fails them too; a floor of -1 passes anything.
+    assert _eval(tmp_path, "--dataset", str(wrong), "--min-trust", "0.0").returncode == 1
+    assert _eval(tmp_path, "--dataset", str(wrong), "--min-trust", "-1").returncode == 0
 
 
 def _wrong_dataset(tmp_path) -> Path:

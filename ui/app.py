@@ -137,8 +137,10 @@ def render_answer(answer: Answer) -> str:
     waited = (f" ({answer.queue_seconds:.1f} s waiting for the model while it answered other "
               "readers)" if answer.queue_seconds >= 0.1 else "")
     scope = f" (only articles {answer.article_filter})" if answer.article_filter else ""
+    sure = (f"; chance right {answer.confidence:.0%}" if answer.confidence is not None
+            and not answer.abstained else "")
     parts.append(f'<p class="nd-meta">Answered {_text(how)} in {answer.seconds:.1f} s{waited}'
-                 f"{_text(scope)}</p>")
+                 f"{_text(scope)}{_text(sure)}</p>")
     copy = base64.b64encode(plain_answer(answer).encode("utf-8")).decode("ascii")
     parts.append(f"</div><!--nd-copy:{copy}-->")
     return "".join(parts)

@@ -22,6 +22,9 @@ def add_eval_command(commands) -> None:
                         "its sets over its own articles and store, one report with a row per set")
     evaluate.add_argument("--out", type=Path, help="write every answer and score as JSON here")
     evaluate.add_argument("--min-accuracy", type=float, help="exit 1 if answer accuracy is below")
+    evaluate.add_argument("--min-trust", type=float,
+                          help="exit 1 if the trust score is below (-1 to 1: +1 right or rightly "
+                          "declined, 0 withheld, -1 wrong or answered when the articles do not say)")
     evaluate.add_argument("--replies-cache", type=Path, metavar="DIR",
                           help="keep every model reply here by its exact request and replay it "
                           "when the same request comes again")
@@ -64,11 +67,13 @@ def run_eval(args: argparse.Namespace) -> int:
     result["dataset"] = f"pool:{args.pool}" if args.pool else str(dataset)
     _compare_with_baseline(args, result, dataset)
     _write(args, result)
-    accuracy = result["summary"]["answer_accuracy"]
-    if args.min_accuracy is not None and (accuracy or 0.0) < args.min_accuracy:
-        print(f"newsdesk: answer accuracy {accuracy} is below --min-accuracy {args.min_accuracy}",
-              file=sys.stderr)
-        return 1
+    summary = result["summary"]
+    for flag, floor, name, figure in (("--min-accuracy", args.min_accuracy, "answer accuracy",
+                                       summary["answer_accuracy"]),
+                                      ("--min-trust", args.min_trust, "trust score", summary["trust_score"])):
+        if floor is not None and (figure if figure is not None else -1.0) < floor:
+            print(f"newsdesk: {name} {figure} is below {flag} {floor}", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -172,7 +177,7 @@ def _ablation_problem(args: argparse.Namespace) -> str | None:
         return ("--ablate needs --replies-cache DIR: each check switched off replays the model's "
                 "replies from it, so the ablation asks the model once, not once per check")
     given = {"--resume": args.resume, "--baseline": args.baseline,
-             "--min-accuracy": args.min_accuracy is not None}
+             "--min-accuracy": args.min_accuracy is not None, "--min-trust": args.min_trust is not None}
     ignored = [option for option, used in given.items() if used]
     if ignored:
         return f"--ablate does not use {', '.join(ignored)}"
