@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from index.build import article_text
 from index.settings import Settings
 from qa.answer import Answer
 from qa.pipeline import AnswerEngine
@@ -90,6 +91,17 @@ def _record(item: GoldQuestion, answer: Answer, seconds: float) -> dict:
     }
 
 
+def _citations_exact(answer: Answer, engine: AnswerEngine) -> bool | None:
+    """Whether every citation's quote is its article's text at its offsets (None: no citation)."""
+    if not answer.citations:
+        return None
+    try:
+        return all(article_text(c.source, engine.settings, engine.store)[c.start:c.end] == c.quote
+                   for c in answer.citations)
+    except (OSError, KeyError, ValueError):
+        return False
+
+
 def _candidate_right(item: GoldQuestion, answer: Answer) -> bool | None:
     """Whether the answer the decision judged is right, shown or not (None: there was none)."""
     if answer.confidence is None:
@@ -121,6 +133,7 @@ def run_evaluation(
             started = time.perf_counter()
             answer = engine.ask(item.question, item.history or None)
             record = _record(item, answer, time.perf_counter() - started)
+            record["scores"]["citations_exact"] = _citations_exact(answer, engine)
             if set_name:
                 record["set"] = set_name
             if journal is not None:

@@ -245,4 +245,6 @@ def summarise(records: list[dict]) -> dict:
         "latency_p95": _percentile(latencies, 0.95),
         "first_token_p50": _percentile(first_tokens, 0.5),
         "risk_coverage": risk_coverage(records),
+        # Answers whose every citation quotes its article exactly at its offsets.
+        "citations_exact": _mean(r["scores"].get("citations_exact") for r in records),
     }
