@@ -17,10 +17,9 @@ from index.dates import date_spans, spoken_date, written_date
 from index.english import COUNT, RECENT_YEAR
 from index.settings import Settings, SettingsError
 from index.store import PassageStore, StoredPassage
-from qa.citations import (MARKER, MIN_SUPPORT, adds_to, content_words, question_coverage,
+from qa.citations import (MARKER, MIN_SUPPORT, adds_to, question_coverage,
                           question_words, support, unknown_names)
 from qa.grounding import Attached, Draft, read_around
-from qa.prompting import example_words
 from qa.question import Question
 from qa.reading import blocks
 from qa.thresholds import MIN_WORD_SIMILARITY
@@ -49,19 +48,6 @@ class Check:
     def __call__(self, draft: Draft, context: CheckContext) -> str | None:
         """None to let the reply through (the draft perhaps narrowed), or why it is withheld."""
         raise NotImplementedError
-
-
-class CopiedFromExamples(Check):
-    """A claim with words of the worked examples that no article and not the question has was
-    copied from the examples (small models do: "The mayor says..."): it is never shown."""
-
-    name, names, point = "copied_from_examples", ("copied_from_examples",), "claims"
-
-    def __call__(self, draft: Draft, context: CheckContext) -> str | None:
-        foreign = example_words() - content_words(draft.question.standalone)
-        foreign -= context.store.words_in_articles(set(foreign))
-        draft.claims = [claim for claim in draft.claims if not content_words(claim.text) & foreign]
-        return None
 
 
 class SupportedClaims(Check):
@@ -272,7 +258,7 @@ def _dateline(passage: StoredPassage) -> str:
 
 # ----- the list ---------------------------------------------------------------------------------
 # Every switch, in the order its check runs.
-CHECK_NAMES = ("copied_from_examples", "supported_claims", "claim_grounded", "answer_kind",
+CHECK_NAMES = ("supported_claims", "claim_grounded", "answer_kind",
                "says_something_new", "question_coverage", "names_given")
 
 
@@ -284,8 +270,6 @@ def checks_enabled(disabled: tuple[str, ...] | list[str] = ()) -> list[Check]:
                             f"the checks are {', '.join(CHECK_NAMES)}")
     on = {name: name not in disabled for name in CHECK_NAMES}
     checks: list[Check] = []
-    if on["copied_from_examples"]:
-        checks.append(CopiedFromExamples())
     if on["supported_claims"]:
         checks.append(SupportedClaims())
     if on["claim_grounded"]:

@@ -6,11 +6,9 @@ worked examples, so llama.cpp keeps them evaluated and reads only what follows.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from importlib.resources import files
 
-from qa.citations import content_words
 
 
 @lru_cache(maxsize=None)
@@ -29,10 +27,3 @@ def fixed_prefix() -> tuple[dict[str, str], ...]:
     roles = ("user", "assistant")
     return ({"role": "system", "content": prompt("answer_system")},
             *({"role": roles[i % 2], "content": part} for i, part in enumerate(parts)))
-
-
-@lru_cache(maxsize=1)
-def example_words() -> frozenset[str]:
-    """Content words of the worked examples' passages and answers."""
-    text = re.sub(r"\[\d+\]|NOT IN THE ARTICLES|Passages|Question|Answer", " ", prompt("answer_examples"))
-    return frozenset(content_words(text))

@@ -69,10 +69,6 @@ SHOW_ALL, DECLINE_ALL = 0.0, 1.0
 # Gates: a reply that exactly this gate withholds (all checks on), what its notice says, a word
 # the answer shows once the gate is off, and settings the case needs.
 WITHHELD = {
-    "copied_from_examples": (
-        "What does Rubio say a stabilization force on the ground is essential to protect?",
-        "The mayor says a stabilization force on the ground is essential to protect aid deliveries [1].",
-        "could not be tied", "mayor", {}),
     "claim_grounded": (
         # The cited sentence is about Pakistan's ministry: the claim swaps in the question's Nigeria.
         "Who is the spokesperson of Nigeria's Foreign Ministry?",
@@ -95,9 +91,8 @@ def test_switching_a_gate_off_lets_through_what_it_alone_withholds(make_settings
     assert not off.abstained and shown in off.text, off.notice
     # Every other check off but this one: still withheld, by this one.
     others = [other for other in CHECK_NAMES if other != name]
-    if name != "copied_from_examples":  # which acts through supported_claims' notice
-        alone = answer_with(settings, reply, question, *others)
-        assert alone.abstained and notice in alone.notice, alone.notice
+    alone = answer_with(settings, reply, question, *others)
+    assert alone.abstained and notice in alone.notice, alone.notice
 
 
 # Evidence checks: the key of `Answer.evidence` each switch's verdict goes to.
@@ -183,7 +178,7 @@ def test_a_check_that_does_not_apply_changes_nothing(make_settings):
     reply = "The spokesperson is Tahir Andrabi [1]."
     on = answer_with(settings, reply, question)
     assert not on.abstained, on.notice
-    for name in ("answer_kind", "copied_from_examples"):
+    for name in ("answer_kind", "names_given"):
         off = answer_with(settings, reply, question, name)
         assert (off.text, off.citations, off.abstained, off.notice, off.evidence, off.confidence) == (
             on.text, on.citations, on.abstained, on.notice, on.evidence, on.confidence)

@@ -544,16 +544,6 @@ def test_a_date_question_answered_with_its_date_is_kept(settings):
     assert answer.evidence["gives_what_was_asked"] == 1.0
 
 
-def test_a_claim_copied_from_the_worked_examples_is_not_shown(settings):
-    reply = "The mayor says a stabilization force on the ground is essential to protect aid deliveries [1]."
-    answer = engine_with(settings, reply).ask(
-        "What does Rubio say a stabilization force on the ground is essential to protect?")
-    assert answer.abstained and "mayor" not in answer.text
-    kept = engine_with(settings, "Rubio says it is essential to protect aid deliveries [1].").ask(
-        "What does Rubio say a stabilization force on the ground is essential to protect?")
-    assert not kept.abstained and "aid deliveries" in kept.text
-
-
 def test_a_sentence_read_only_as_context_does_not_make_an_answer_about_the_question(settings):
     # Retrieval adds "The statement came days after ... the command structure ..." only because
     # it points back at the sentence before; it must not lend "command" to a claim that cites
