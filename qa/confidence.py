@@ -26,8 +26,9 @@ BREAK_EVEN = 0.5
 # probabilities; a fit without it is then used. Measured on the fit part and left out, as adding
 # nothing (README, "The decision"): the refusal's probability as first token, the model's "yes"
 # asked whether a passage states its reply, the cited sentence's cosine to the question; and, as
-# adding nothing on the check part, the cited sentence's rank and the number of articles searched.
-FEATURES = ("model_first", "question_coverage", "gives_what_was_asked", "mentions_what_was_asked")
+# adding nothing on the check part, the cited sentence's rank among those read.
+FEATURES = ("model_first", "articles_searched", "question_coverage", "gives_what_was_asked",
+            "mentions_what_was_asked")
 WITHOUT_PROBABILITIES = FEATURES[1:]
 # A log-probability below this is as good as none.
 LOWEST_LOG_PROBABILITY = -10.0
@@ -56,8 +57,8 @@ class Fit:
 
 
 # Without qa/data/decision.json: each piece of evidence counts for the answer (README, "The decision").
-DEFAULT_FIT = Fit(FEATURES, (0.5, 0.5, 1.0, 1.0), -2.0, 0.5)
-DEFAULT_FIT_NO_LOGPROBS = Fit(WITHOUT_PROBABILITIES, (0.5, 1.0, 1.0), -2.0, 0.5)
+DEFAULT_FIT = Fit(FEATURES, (0.5, -0.2, 0.5, 1.0, 1.0), -1.5, 0.5)
+DEFAULT_FIT_NO_LOGPROBS = Fit(WITHOUT_PROBABILITIES, (-0.2, 0.5, 1.0, 1.0), -1.5, 0.5)
 
 
 @lru_cache(maxsize=4)

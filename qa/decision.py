@@ -10,6 +10,7 @@ strictness) and `reads_again` (a reply that found no answer).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from index.store import StoredPassage
@@ -89,11 +90,16 @@ def judged(question: Question, reply: str, read: Retrieval, checks: list[Check],
     return Verdict(draft.attached, passed=passed, measures=draft.measures)
 
 
-def evidence_for(verdict: Verdict, chances: dict[str, float] | None) -> dict[str, float]:
+def evidence_for(verdict: Verdict, chances: dict[str, float] | None, articles: int) -> dict[str, float]:
     """What the score weighs for a candidate answer: how sure the model was of its first token
-    (when the endpoint gives probabilities: `chances`), how much of the question the cited
-    sentences mention, and the evidence checks' verdicts (a check switched off passes)."""
-    evidence = {"question_coverage": verdict.measures.get("question_coverage", 1.0)}
+    (when the endpoint gives probabilities: `chances`), among how many `articles` it was found,
+    how much of the question the cited sentences mention, and the evidence checks' verdicts (a
+    check switched off passes)."""
+    evidence = {
+        # The more articles, the likelier a sentence that reads like the answer is another story's.
+        "articles_searched": math.log10(1 + articles),
+        "question_coverage": verdict.measures.get("question_coverage", 1.0),
+    }
     first = model_first(chances)
     if first is not None:
         evidence["model_first"] = first

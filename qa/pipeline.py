@@ -221,7 +221,8 @@ class AnswerEngine:
             answer.abstained, answer.text = True, NOT_IN_ARTICLES
             answer.notice = verdict.withheld or answer.notice
             return answer, []
-        evidence = evidence_for(verdict, self._chances(reading_messages(question, read.passages)))  # 6
+        evidence = evidence_for(verdict, self._chances(reading_messages(question, read.passages)),
+                                self._articles_searched(read))                      # 6
         chance, threshold = chance_and_threshold(evidence, self.model.info.name,  # type: ignore[union-attr]
                                                  self.settings.strictness)
         cited = sorted({i for _, kept in verdict.attached for i in kept})
@@ -237,6 +238,13 @@ class AnswerEngine:
                          f"{threshold:.2f} asked (NEWSDESK_STRICTNESS), so it is not shown: "
                          f"“{shorten(candidate.text, 160)}”")
         return answer, cited
+
+    def _articles_searched(self, read: Retrieval) -> int:
+        """How many articles the question was answered from: all indexed, or those the filter allows."""
+        articles = self.store.manifest.articles.values()
+        if not read.only:
+            return len(articles)
+        return sum(1 for record in articles if read.only.allows(record.outlet, record.published))
 
     def _chances(self, messages: list[dict[str, str]]) -> dict[str, float] | None:
         """The model's probabilities of its reply's first tokens; None if it cannot give them."""

@@ -186,7 +186,7 @@ def _rows(count: int) -> list[dict]:
     for i in range(count):
         right = i % 3 != 0
         evidence = {"model_first": (-0.2 if right else -1.5) - (i % 5) * 0.1,
-                    "question_coverage": 0.5 + (i % 7) * 0.05,
+                    "articles_searched": 0.5 + (i % 3), "question_coverage": 0.5 + (i % 7) * 0.05,
                     "gives_what_was_asked": 1.0, "mentions_what_was_asked": float(i % 2)}
         rows.append({"evidence": evidence, "right": right, "answerable": i % 6 != 0})
     return rows
