@@ -37,7 +37,8 @@ def extracted(store: PassageStore, answer: Answer, question: Question, retrieval
         chosen = []
     attached = [(_quoted(p.text), [retrieval.passages.index(p)]) for p in chosen]
     answer.abstained = not chosen
-    answer = present(store, answer, question, attached, retrieval.passages, retrieval.only)
+    answer = present(store, answer, question, attached, retrieval.passages, retrieval.only,
+                     retrieval.context_ids)
     if not chosen:
         answer.text = NOT_IN_ARTICLES
     answer.mode = "extracted"
@@ -57,7 +58,8 @@ def declined_with_evidence(store: PassageStore, answer: Answer, question: Questi
         return answer
     attached = [(_quoted(retrieval.passages[i].text), [i]) for i in sorted(set(closest))[:2]]
     answer.abstained = True
-    answer = present(store, answer, question, attached, retrieval.passages, retrieval.only)
+    answer = present(store, answer, question, attached, retrieval.passages, retrieval.only,
+                     retrieval.context_ids)
     answer.text = f"{COULD_NOT_CONFIRM} {answer.text}"
     answer.mode = "extracted"
     return answer

@@ -228,7 +228,7 @@ class AnswerEngine:
         cited = sorted({i for _, kept in verdict.attached for i in kept})
         candidate = replace(answer, abstained=False)
         candidate = present(self.store, candidate, question, list(verdict.attached), read.passages,
-                            read.only)                                              # 7
+                            read.only, read.context_ids)                                              # 7
         candidate.confidence, candidate.evidence = chance, evidence
         if chance >= threshold:
             return candidate, []

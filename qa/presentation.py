@@ -28,7 +28,8 @@ _PLACEHOLDER = re.compile(r"⟦(\d+)⟧")
 
 
 def present(store: PassageStore, answer: Answer, question: Question, attached: Attached,
-            passages: list[StoredPassage], only: PassageFilter | None = None) -> Answer:
+            passages: list[StoredPassage], only: PassageFilter | None = None,
+            context_ids: frozenset[str] = frozenset()) -> Answer:
     """The answer rendered with its disagreements, looked for also in the other articles'
     tellings of what it cites; a telling that gets cited joins the answer's passages.
 
@@ -42,7 +43,7 @@ def present(store: PassageStore, answer: Answer, question: Question, attached: A
     if question.about_time:
         attached = [(with_calendar_dates(claim, [everything[i] for i in kept]), kept)
                     for claim, kept in attached]
-    answer = _with_disagreements(answer, attached, everything, standalone)
+    answer = _with_disagreements(answer, attached, everything, standalone, context_ids)
     answer.corroborations = _corroborations(store, answer, corroborated, everything)
     quoted = {(c.source, c.start) for c in answer.citations}
     answer.passages = passages + [t for t in tellings if (t.source, t.start) in quoted]
@@ -52,7 +53,7 @@ def present(store: PassageStore, answer: Answer, question: Question, attached: A
 
 
 def _with_disagreements(answer: Answer, attached: Attached, passages: list[StoredPassage],
-                        question: str) -> Answer:
+                        question: str, context_ids: frozenset[str] = frozenset()) -> Answer:
     """Render the answer; where retrieved articles disagree on what was asked, show both.
 
     Versions are given newest article first. When two articles of a developing story, dated a few
@@ -61,6 +62,11 @@ def _with_disagreements(answer: Answer, attached: Attached, passages: list[Store
     """
     claims_text = " ".join(claim for claim, kept in attached if kept)
     found = find_disagreements(passages, question, claims_text) if claims_text else []
+    # A sentence read only as context ("more than 70 countries were contacted" beside "dozens
+    # attended") is not a version of what was asked, unless the answer cites it.
+    cited = {i for _, kept in attached for i in kept}
+    found = [d for d in found if all(passages[i].passage_id not in context_ids or i in cited
+                                     for i, _ in d.versions)]
     found = [replace(d, versions=tuple(sorted(d.versions, key=lambda v: -day_number(passages[v[0]].published))))
              for d in found]
     opening: Attached = []

@@ -39,6 +39,9 @@ class Retrieval:
     relevance: list[float]  # cosine + WORD_OVERLAP_WEIGHT * share of the query's words present
     query_vector: np.ndarray | None = None
     only: PassageFilter | None = None  # the articles searched, when limited to some
+    # Passages read only as context around retrieved ones (`with_windows`): what they say is
+    # read, but is not taken for another article's version of what was asked.
+    context_ids: frozenset[str] = frozenset()
 
     @property
     def best_similarity(self) -> float:
@@ -104,7 +107,8 @@ class Retrieval:
         if not added:
             return self
         return replace(self, passages=self.passages + [p for _, p in added],
-                       relevance=self.relevance + [r for r, _ in added])
+                       relevance=self.relevance + [r for r, _ in added],
+                       context_ids=self.context_ids | {p.passage_id for _, p in added})
 
 
 def retrieve(
