@@ -152,13 +152,14 @@ class MentionsWhatWasAsked(Check):
 
     def __call__(self, draft: Draft, context: CheckContext) -> str | None:
         attached, passages = draft.attached, draft.passages
+        evidence = read_around(attached, passages)
         if self.coverage:
             # How much of the question the cited sentences mention, not only whether enough.
             rarity = context.store.word_rarity(set(question_words(draft.question.standalone)))
-            texts = [p.text for p in read_around(attached, passages)]
+            texts = [p.text for p in evidence]
             draft.measures["question_coverage"] = max(
                 question_coverage(form, texts, rarity)[0] for form in draft.question.forms)
-        missing = self.unmentioned(draft.question, read_around(attached, passages), context)
+        missing = self.unmentioned(draft.question, evidence, context)
         if missing is not None:
             # The model may have cited a sentence that says the same with other words ("a meeting
             # in Qatar") while another retrieved one says it of what was asked ("a conference in

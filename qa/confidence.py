@@ -51,6 +51,11 @@ class Fit:
     bias: float
     threshold: float
 
+    @classmethod
+    def stored(cls, entry: dict) -> Fit:
+        """The fit as qa/data/decision.json stores it."""
+        return cls(tuple(entry["features"]), tuple(entry["weights"]), entry["bias"], entry["threshold"])
+
     def chance(self, evidence: dict[str, float]) -> float:
         value = self.bias + sum(w * evidence.get(name, 0.0) for name, w in zip(self.features, self.weights))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, value))))
@@ -77,7 +82,7 @@ def fit_for(model_name: str | None, with_logprobs: bool, path: Path = DECISION_F
     entry = fits.get(name, {}).get("with_logprobs" if with_logprobs else "without_logprobs")
     if not entry:
         return DEFAULT_FIT if with_logprobs else DEFAULT_FIT_NO_LOGPROBS
-    return Fit(tuple(entry["features"]), tuple(entry["weights"]), entry["bias"], entry["threshold"])
+    return Fit.stored(entry)
 
 
 # ----- fitting ----------------------------------------------------------------------------------
@@ -90,16 +95,23 @@ def fitted(rows: list[dict], features: tuple[str, ...]) -> Fit:
     return Fit(features, tuple(float(w) for w in weights), float(bias), BREAK_EVEN)
 
 
+def decision_trust(shown: bool, right: bool, answerable: bool) -> int:
+    """What a decision scores in trust: shown, +1 if right and -1 if not; withheld, +1 if the
+    question had no answer in the articles, 0 if it had."""
+    if shown:
+        return 1 if right else -1
+    return 0 if answerable else 1
+
+
 def trust_maximising(fit: Fit, rows: list[dict]) -> float:
-    """The threshold at which `fit` would have scored the best trust over `rows`: shown, +1 if
-    right and -1 if not; withheld, +1 if the question had no answer in the articles, 0 if it had.
+    """The threshold at which `fit` would have scored the best trust over `rows` (`decision_trust`).
 
     Reported beside the operating point, not used as it: on the development pool it declines
     nearly every answer (README, "The decision")."""
     chances = [fit.chance(row["evidence"]) for row in rows]
     best = (-math.inf, 1.0)
     for threshold in sorted(set(chances)) + [1.0]:
-        trust = sum((1 if row["right"] else -1) if c >= threshold else (0 if row["answerable"] else 1)
+        trust = sum(decision_trust(c >= threshold, row["right"], row["answerable"])
                     for row, c in zip(rows, chances))
         if trust > best[0]:
             best = (trust, threshold)

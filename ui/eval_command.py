@@ -234,8 +234,7 @@ def _fit_decision(args: argparse.Namespace) -> int:
             print(f"{model_name}, {variant.replace('_', ' ')}: threshold {fit['threshold']}, "
                   f"fit part {fit['fit_part']}")
             if check is not None:
-                stored = Fit(tuple(fit["features"]), tuple(fit["weights"]), fit["bias"], fit["threshold"])
-                print(f"  check part: {trust_with(stored, check)}")
+                print(f"  check part: {trust_with(Fit.stored(fit), check)}")
     if check is not None:
         print("| evidence | trust with | trust without | accuracy with / without | abstention with / without |")
         print("|---|---|---|---|---|")

@@ -11,7 +11,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from qa.confidence import DECISION_FILE, FEATURES, WITHOUT_PROBABILITIES, Fit, fitted, trust_maximising
+from qa.confidence import (DECISION_FILE, FEATURES, WITHOUT_PROBABILITIES, Fit, decision_trust, fitted,
+                           trust_maximising)
 
 
 def scored_rows(result: dict) -> list[dict]:
@@ -37,14 +38,13 @@ def trust_with(fit: Fit, result: dict) -> dict:
         else:
             is_shown = fit.chance(evidence) >= fit.threshold
             is_right = bool(record["candidate_right"]) and is_shown
+        trust += decision_trust(is_shown, is_right, record["answerable"])
         if record["answerable"]:
             answerable += 1
             right += is_right
-            trust += 1 if is_right else (-1 if is_shown else 0)
         else:
             unanswerable += 1
             declined_rightly += not is_shown
-            trust += -1 if is_shown else 1
         shown += is_shown
         shown_right += is_right
     count = answerable + unanswerable

@@ -30,8 +30,7 @@ class CachedReplies:
         self.generated = 0  # replies the model made
 
     def stream(self, messages: list[dict[str, str]], max_tokens: int = 200) -> Iterator[str]:
-        request = {"model": [self.info.backend, self.info.name, self.info.base_url],
-                   "messages": messages, "max_tokens": max_tokens}
+        request = self._request(messages, max_tokens=max_tokens)
         path = self._path(request)
         stored = self._stored(path)
         if stored is not None:
@@ -49,8 +48,7 @@ class CachedReplies:
         return "".join(self.stream(messages, max_tokens))
 
     def first_token_chances(self, messages: list[dict[str, str]], top: int = 10) -> dict[str, float] | None:
-        request = {"model": [self.info.backend, self.info.name, self.info.base_url],
-                   "messages": messages, "first_token_chances": top}
+        request = self._request(messages, first_token_chances=top)
         path = self._path(request)
         stored = self._stored(path)
         if stored is not None:
@@ -64,6 +62,11 @@ class CachedReplies:
     def __getattr__(self, name: str):
         # Everything else (state, queue_wait, warm_up) is the wrapped model's own.
         return getattr(self.model, name)
+
+    def _request(self, messages: list[dict[str, str]], **asked: int) -> dict:
+        """The key's content: the model, the messages and what was asked of them."""
+        return {"model": [self.info.backend, self.info.name, self.info.base_url],
+                "messages": messages, **asked}
 
     def _path(self, request: dict) -> Path:
         encoded = json.dumps(request, ensure_ascii=False, sort_keys=True).encode("utf-8")

@@ -96,8 +96,9 @@ def _citations_exact(answer: Answer, engine: AnswerEngine) -> bool | None:
     if not answer.citations:
         return None
     try:
-        return all(article_text(c.source, engine.settings, engine.store)[c.start:c.end] == c.quote
-                   for c in answer.citations)
+        texts = {source: article_text(source, engine.settings, engine.store)
+                 for source in {c.source for c in answer.citations}}
+        return all(texts[c.source][c.start:c.end] == c.quote for c in answer.citations)
     except (OSError, KeyError, ValueError):
         return False
 
