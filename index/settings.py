@@ -20,6 +20,12 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 # second on 2 cores, so 300 keep its first token near 3 s; an endpoint reads five times more.
 LOCAL_READING_TOKENS = 300
 ENDPOINT_READING_TOKENS = 1500
+# Unless NEWSDESK_PASSAGES_PER_ANSWER says otherwise, one retrieved sentence is read per this many
+# tokens of the reading budget: a news sentence is about 35 tokens, so about half the budget goes
+# to the best sentences and the rest to their neighbours (4 for the bundled model, 20 for an
+# endpoint). On the pool's fit news sets, the answer is among the best 4 sentences for about half
+# the questions and among the best 30 for two thirds: a model that can read more should.
+TOKENS_PER_RETRIEVED_SENTENCE = 75
 DEFAULT_CHROMA_COLLECTION = "newsdesk"
 # What newsdesk appends to NEWSDESK_CHROMA_COLLECTION: the passages and the article signatures.
 COLLECTION_SUFFIXES = ("_passages", "_articles")
@@ -94,7 +100,10 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535)
 
     # Retrieval and answering (see README, "Evaluation").
-    passages_per_answer: int = Field(4, ge=1, le=30, description="Most passages given to the model.")
+    passages_per_answer: int | None = Field(
+        None, ge=1, le=30,
+        description="Most retrieved sentences given to the model (their neighbours are read with "
+        "them). Unset: one per 75 tokens of the reading budget, 4 for the bundled model.")
     relevance_gap: float = Field(
         0.3,
         ge=0,
@@ -161,6 +170,7 @@ class Settings(BaseSettings):
         description="Minutes between refreshes of the followed feeds while the page runs; 0: never.")
 
     @field_validator("model", "openai_base_url", "chroma_url", "reading_tokens", "strictness",
+                     "passages_per_answer",
                      mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -208,6 +218,13 @@ class Settings(BaseSettings):
         if self.reading_tokens:
             return self.reading_tokens
         return LOCAL_READING_TOKENS if self.llm == "local" else ENDPOINT_READING_TOKENS
+
+    @property
+    def passages_to_read(self) -> int:
+        """Most retrieved sentences the model reads (`passages_per_answer`, or by the budget)."""
+        if self.passages_per_answer:
+            return self.passages_per_answer
+        return max(1, self.reading_budget // TOKENS_PER_RETRIEVED_SENTENCE)
 
     @property
     def model_files_dir(self) -> Path:

@@ -121,6 +121,7 @@ def retrieve(
     `pool` is how many fused candidates are re-ranked (a timeline wants more than an answer).
     """
     query_vector = store.embedding_model.embed_query([query])[0]
+    pool = max(pool, k)
     candidates = max(CANDIDATES, pool)
     dense = store.dense_search(query_vector, candidates, only=only)
     keyword = store.keyword_search(query, candidates, only)
@@ -222,7 +223,7 @@ class Retrieved:
 def passages_for(store: PassageStore, question: Question, settings: Settings,
                  only: PassageFilter | None) -> Retrieved:
     """The stage: search, then keep what the model should read of what was found."""
-    found = retrieve(store, question.standalone, settings.passages_per_answer,
+    found = retrieve(store, question.standalone, settings.passages_to_read,
                      question.holds_asked_kind, only or None)
     read = (found.closest(settings.relevance_gap).with_windows(store, settings.reading_budget)
             .excluding(addresses_model))

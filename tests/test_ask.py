@@ -193,7 +193,7 @@ def test_the_model_reads_each_sentence_with_its_neighbours_within_the_budget(set
     store: PassageStore = engine.store
 
     def read(question: str, budget: int) -> tuple[list[str], list[str]]:
-        found = retrieve(store, question, settings.passages_per_answer).closest(settings.relevance_gap)
+        found = retrieve(store, question, settings.passages_to_read).closest(settings.relevance_gap)
         windowed = found.with_windows(store, budget)
         assert windowed.passages[: len(found.passages)] == found.passages
         assert len(windowed.relevance) == len(windowed.passages)

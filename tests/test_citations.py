@@ -517,7 +517,7 @@ def test_passages_far_below_the_best_are_not_given_to_the_model(make_settings):
     engine = engine_with(settings, "Steve Witkoff [1].")
     answer = engine.ask("Which US envoy, a friend of Trump, did the officials meet?")
     everything = engine_with(settings.model_copy(update={"relevance_gap": 2.0}), "").ask(answer.question)
-    assert len(everything.passages) == settings.passages_per_answer > len(answer.passages) >= 1
+    assert len(everything.passages) == settings.passages_to_read > len(answer.passages) >= 1
     assert answer.passages == everything.passages[: len(answer.passages)]
     assert "Steve Witkoff" in answer.passages[0].text and not answer.abstained
     prompt = engine.model.prompts[-1][-1]["content"]

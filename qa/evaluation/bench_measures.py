@@ -182,13 +182,13 @@ def measure_answering(articles_dir: Path, data_dir: Path, threads: int,
     items = load_dataset(default_dataset())
     questions = [item.question for item in items]
     started = time.perf_counter()
-    retrieve(engine.store, questions[0], settings.passages_per_answer)
+    retrieve(engine.store, questions[0], settings.passages_to_read)
     first_query_seconds = time.perf_counter() - started
 
     retrieval, ready, scan, evidence = [], [], [], []
     for question in questions:
         started = time.perf_counter()
-        retrieve(engine.store, question, settings.passages_per_answer)
+        retrieve(engine.store, question, settings.passages_to_read)
         retrieval.append(time.perf_counter() - started)
     for question in questions:
         # What the page waits for: ask_stream's first event, the retrieved passages.
@@ -209,7 +209,7 @@ def measure_answering(articles_dir: Path, data_dir: Path, threads: int,
     hits = []
     for item in items:
         if item.answerable and not item.history:
-            found = retrieve(engine.store, item.question, settings.passages_per_answer).passages
+            found = retrieve(engine.store, item.question, settings.passages_to_read).passages
             hits.append(any(p.source in item.sources and contains(p.text, answer)
                             for p in found for answer in item.answers))
     return {
@@ -220,7 +220,7 @@ def measure_answering(articles_dir: Path, data_dir: Path, threads: int,
         "folder_scan_ms": _spread(scan, 1000, 1),
         "evidence_answer_ms": _spread(evidence, 1000, 1),
         "retrieval_hit_at_k": round(sum(hits) / len(hits), 3) if hits else None,
-        "k": settings.passages_per_answer,
+        "k": settings.passages_to_read,
         "peak_rss_mib": {"answering": _peak_rss_mib()},
     }
 
