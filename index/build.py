@@ -192,11 +192,34 @@ def build_index(
     report = IndexReport(rebuilt_because=store.rebuilt_because)
     store.rebuilt_because = None  # said once
     files = article_listing(settings)
-    known = store.manifest.articles
     # A keyword index left stale by an earlier run (cut short, or an adopted collection) is
     # built whole; otherwise only this run's articles are tokenized again.
     keyword_index_behind = store.manifest.keyword_index_stale
 
+    _remove_missing(store, files, report)
+    pending, reread, claimed = _changed_articles(settings, store, files, report)
+    if reread:
+        pending += [(article, True) for article in _update_fields(store, reread, report)]
+    if report.removed or pending or reread:
+        store.manifest.keyword_index_stale = True
+        store.save_manifest()
+    elif claimed:
+        store.save_manifest()
+    _embed(store, pending, report, progress)
+
+    if report.changed or store.manifest.keyword_index_stale:
+        # Refused articles too: one that lost its sentences also lost its stored passages.
+        touched = {*report.added, *report.updated, *report.removed, *report.refused}
+        store.rebuild_keyword_index(None if keyword_index_behind else touched)
+    update_stories(store, changed=report.updated)
+    report.duplicates = _duplicates(store.manifest.articles.values())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _remove_missing(store: PassageStore, files: dict, report: IndexReport) -> None:
+    """Forget the articles whose files are gone (not another newsdesk's, in a shared collection)."""
+    known = store.manifest.articles
     for source in sorted(set(known) - set(files)):
         if known[source].adopted:  # another newsdesk's article, in a shared collection
             report.shared += 1
@@ -205,6 +228,12 @@ def build_index(
         del known[source]
         report.removed.append(source)
 
+
+def _changed_articles(settings: Settings, store: PassageStore, files: dict, report: IndexReport
+                      ) -> tuple[list[tuple[Article, bool]], list[Article], bool]:
+    """The articles to embed (with whether each replaces a stored one), those whose text is the
+    same but are read again for their fields, and whether an adopted article was claimed."""
+    known = store.manifest.articles
     pending: list[tuple[Article, bool]] = []
     reread: list[Article] = []  # same file, read again for its fields
     claimed = False
@@ -244,16 +273,13 @@ def build_index(
             report.refused[source] = f"{source}: cannot be read ({error.strerror or error})"
             continue
         pending.append((article, source in known))
+    return pending, reread, claimed
 
-    if reread:
-        pending += [(article, True) for article in _update_fields(store, reread, report)]
 
-    if report.removed or pending or reread:
-        store.manifest.keyword_index_stale = True
-        store.save_manifest()
-    elif claimed:
-        store.save_manifest()
-
+def _embed(store: PassageStore, pending: list[tuple[Article, bool]], report: IndexReport,
+           progress: ProgressCallback | None) -> None:
+    """Embed and store the pending articles in groups, saving the manifest as often as it is
+    cheap to (a run cut short then resumes where it stopped)."""
     done = 0
     group: list[tuple[Article, bool]] = []
     group_size = 0
@@ -279,15 +305,6 @@ def build_index(
             progress(done, len(pending), group[-1][0].source)
     if pending:
         store.save_manifest()
-
-    if report.changed or store.manifest.keyword_index_stale:
-        # Refused articles too: one that lost its sentences also lost its stored passages.
-        touched = {*report.added, *report.updated, *report.removed, *report.refused}
-        store.rebuild_keyword_index(None if keyword_index_behind else touched)
-    update_stories(store, changed=report.updated)
-    report.duplicates = _duplicates(store.manifest.articles.values())
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _index_group(store: PassageStore, group: list[tuple[Article, bool]], report: IndexReport) -> int:

@@ -350,3 +350,29 @@ def test_eval_pool_runs_each_set_over_its_own_articles_in_one_result(tmp_path, s
         assert (pool_set.settings.data_dir / "manifest.json").is_file()
     table = format_table(result)
     assert all(s.name in table for s in sets) and "trust score" in table
+
+
+def test_reading_only_measures_reader_recall_per_budget_without_a_model(tmp_path):
+    out = tmp_path / "reading.json"
+    run = _eval(tmp_path, "--reading-only", "--budgets", "60,600", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    rows = json.loads(out.read_text())["reading_only"]
+    assert [row["budget"] for row in rows] == [60, 600]
+    small, large = rows
+    answerable = sum(1 for item in load_dataset(default_dataset()) if item.answerable)
+    assert small["questions"] == large["questions"] == answerable
+    # A larger budget reads more, and never loses an answer a smaller one read.
+    assert large["tokens_p50"] > small["tokens_p50"]
+    assert large["reader_recall"] >= small["reader_recall"]
+    assert large["reader_recall"] > 0.5
+    assert f"| {default_dataset().stem} | 600 | {answerable} |" in run.stdout
+    bad = _eval(tmp_path, "--reading-only", "--budgets", "many")
+    assert bad.returncode == 2 and "--budgets" in bad.stderr
+
+
+def test_the_reading_budget_sets_how_many_retrieved_sentences_are_read(make_settings):
+    assert make_settings(llm="local").passages_to_read == 4
+    assert make_settings(llm="local", reading_tokens=1200).passages_to_read == 16
+    assert make_settings(llm="openai").passages_to_read == 20  # a strong model is not held to 4
+    assert make_settings(llm="local", passages_per_answer=6).passages_to_read == 6
+    assert make_settings(llm="local", passages_per_answer="").passages_to_read == 4  # blank: unset

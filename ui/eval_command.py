@@ -1,6 +1,7 @@
 """`newsdesk eval`: runs a question set or a part of the development pool and shows the figures,
 as a table in the terminal, JSON and an HTML report; the running itself is qa.evaluation's.
-With `--ablate`, the checks' ablation (qa/evaluation/ablation.py) as a Markdown table.
+With `--ablate`, the checks' ablation (qa/evaluation/ablation.py) as a Markdown table; with
+`--reading-only`, reader recall at several reading budgets, without the model.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def add_eval_command(commands) -> None:
     evaluate.add_argument("--check-results", type=Path, metavar="RESULTS",
                           help="with --fit-decision: also show trust on these results with the "
                           "score refitted without each piece of its evidence")
+    evaluate.add_argument("--reading-only", action="store_true",
+                          help="no model: only reader recall (an accepted answer among the passages "
+                          "the first reading puts before the model) at each of --budgets")
+    evaluate.add_argument("--budgets", metavar="TOKENS,...",
+                          help="with --reading-only: the reading budgets in tokens (default: 1, 2 "
+                          "and 4 times the configured model's NEWSDESK_READING_TOKENS)")
     evaluate.set_defaults(run=run_eval)
 
 
@@ -61,6 +68,8 @@ def run_eval(args: argparse.Namespace) -> int:
         return 2
     sets, dataset = chosen
     described = f"the {args.pool} part of the pool" if args.pool else str(dataset)
+    if args.reading_only:
+        return _run_reading_only(args, sets)
     if args.ablate:
         return _run_ablation(args, sets, described)
     result = _run(args, sets, described)
@@ -242,4 +251,32 @@ def _fit_decision(args: argparse.Namespace) -> int:
             w, wo = row["with"], row["without"]
             print(f"| {row['evidence']} | {w['trust']} | {wo['trust']} | {w['accuracy']} / "
                   f"{wo['accuracy']} | {w['abstention']} / {wo['abstention']} |")
+    return 0
+
+
+def _run_reading_only(args: argparse.Namespace, sets) -> int:
+    from qa.evaluation.reading_recall import reading_recall
+    from ui.cli import indexed_engine
+
+    try:
+        budgets = ([int(b) for b in args.budgets.split(",")] if args.budgets else
+                   [times * sets[0].settings.reading_budget for times in (1, 2, 4)])
+    except ValueError:
+        print(f"newsdesk: --budgets wants token counts separated by commas, not {args.budgets!r}",
+              file=sys.stderr)
+        return 2
+    rows = []
+    print("| set | budget (tokens) | questions | reader recall | tokens read p50 | retrieval p50 |")
+    print("|---|---|---|---|---|---|")
+    for evaluation_set in sets:
+        # The budget is what matters here, not the model: none is started.
+        engine = indexed_engine(evaluation_set.settings.model_copy(update={"llm": "none"}))
+        for row in reading_recall(engine, evaluation_set.items, budgets):
+            rows.append({"set": evaluation_set.name, **row})
+            print(f"| {evaluation_set.name} | {row['budget']} | {row['questions']} | "
+                  f"{row['reader_recall']} | {row['tokens_p50']} | {row['retrieval_ms_p50']} ms |",
+                  flush=True)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"reading_only": rows}, indent=1))
     return 0
