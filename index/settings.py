@@ -16,13 +16,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PACKAGED_LOCAL_MODELS = ("qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m")
 DEFAULT_LOCAL_MODEL = "qwen2.5-coder-1.5b"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
-# Tokens of passages read for an answer: the bundled 1.5B evaluates about 100 prompt tokens a
-# second on 2 cores, so 300 keep its first token near 3 s; an endpoint reads five times more.
-LOCAL_READING_TOKENS = 300
+# Tokens of passages read for an answer. The bundled 1.5B evaluates about 100 prompt tokens a
+# second on 2 cores: 600 put its first token near 5 s and a whole answer near 6.5 s on news, and
+# raise reader recall on the pool's fit news sets from 0.56-0.59 (300) to 0.60-0.65
+# (docs/news-scale-retrieval.md). An endpoint reads more.
+LOCAL_READING_TOKENS = 600
 ENDPOINT_READING_TOKENS = 1500
 # Unless NEWSDESK_PASSAGES_PER_ANSWER says otherwise, one retrieved sentence is read per this many
 # tokens of the reading budget: a news sentence is about 35 tokens, so about half the budget goes
-# to the best sentences and the rest to their neighbours (4 for the bundled model, 20 for an
+# to the best sentences and the rest to their neighbours (8 for the bundled model, 20 for an
 # endpoint). On the pool's fit news sets, the answer is among the best 4 sentences for about half
 # the questions and among the best 30 for two thirds: a model that can read more should.
 TOKENS_PER_RETRIEVED_SENTENCE = 75
@@ -103,7 +105,7 @@ class Settings(BaseSettings):
     passages_per_answer: int | None = Field(
         None, ge=1, le=30,
         description="Most retrieved sentences given to the model (their neighbours are read with "
-        "them). Unset: one per 75 tokens of the reading budget, 4 for the bundled model.")
+        "them). Unset: one per 75 tokens of the reading budget, 8 for the bundled model.")
     relevance_gap: float = Field(
         0.3,
         ge=0,
@@ -129,8 +131,8 @@ class Settings(BaseSettings):
         ge=50,
         le=100_000,
         description="Tokens of passages the model reads for an answer: the retrieved sentences, "
-        "then their neighbours for context, until it is spent. Unset: 300 for the bundled model "
-        "(about 3 s of reading on 2 cores), 1500 for a configured endpoint.",
+        "then their neighbours for context, until it is spent. Unset: 600 for the bundled model "
+        "(about 5 s of reading on 2 cores), 1500 for a configured endpoint.",
     )
     strictness: float | None = Field(
         None,
