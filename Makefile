@@ -29,9 +29,9 @@ run: install model-qwen2.5-coder-1.5b
 # the last set written blind: no change may be tuned on it (the gold set, tuned on for eight
 # sessions, could not catch a change that only fits it better). It gates on the trust score, the
 # measure the decision is fitted for (issue 21: an answer shown only when more likely right than
-# wrong), since declining more is now by design: the floor is the trust of the session 10 run
-# (0.38; accuracy 0.28, abstention 1.00) minus one question in ten.
-EVAL_TRUST_FLOOR := 0.28
+# wrong), since declining more is now by design: the floor is the trust of the session 11 run
+# (0.47; accuracy 0.38, abstention 1.00; session 10: 0.38) minus one question in ten.
+EVAL_TRUST_FLOOR := 0.37
 
 test: install model-smollm2-135m model-qwen2.5-coder-1.5b browser
 	$(BIN)/newsdesk eval --dataset qa/data/heldout4.jsonl --min-trust $(EVAL_TRUST_FLOOR) \
