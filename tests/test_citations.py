@@ -512,8 +512,9 @@ def test_a_claim_joining_two_neighbouring_sentences_cites_both():
 
 def test_passages_far_below_the_best_are_not_given_to_the_model(make_settings):
     # A reading budget too small for any neighbouring sentence: the model reads the retrieved
-    # sentences alone, and those are what is compared.
-    settings = make_settings(strictness=0.0, reading_tokens=50)
+    # sentences alone (four of them, set outright: the budget alone would give one), and those
+    # are what is compared.
+    settings = make_settings(strictness=0.0, reading_tokens=50, passages_per_answer=4)
     engine = engine_with(settings, "Steve Witkoff [1].")
     answer = engine.ask("Which US envoy, a friend of Trump, did the officials meet?")
     everything = engine_with(settings.model_copy(update={"relevance_gap": 2.0}), "").ask(answer.question)

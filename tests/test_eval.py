@@ -373,6 +373,7 @@ def test_reading_only_measures_reader_recall_per_budget_without_a_model(tmp_path
 def test_the_reading_budget_sets_how_many_retrieved_sentences_are_read(make_settings):
     assert make_settings(llm="local").passages_to_read == 8
     assert make_settings(llm="local", reading_tokens=300).passages_to_read == 4
+    assert make_settings(llm="local", reading_tokens=50).passages_to_read == 1  # never none
     assert make_settings(llm="local", reading_tokens=1200).passages_to_read == 16
     assert make_settings(llm="openai").passages_to_read == 20  # a strong model is not held to 4
     assert make_settings(llm="local", passages_per_answer=6).passages_to_read == 6
