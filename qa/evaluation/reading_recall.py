@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from qa.evaluation.scoring import contains
+from qa.evaluation.scoring import contains, percentile
+from qa.pipeline import AnswerEngine
 from qa.question import understood
 from qa.retrieval import passages_for, tokens_of
-from qa.pipeline import AnswerEngine
 
 
 def reading_recall(engine: AnswerEngine, items, budgets: Sequence[int]) -> list[dict]:
@@ -25,20 +25,16 @@ def reading_recall(engine: AnswerEngine, items, budgets: Sequence[int]) -> list[
     rows = []
     for budget in budgets:
         settings = engine.settings.model_copy(update={"reading_tokens": budget})
-        hits, tokens, seconds = 0, [], []
+        hits, tokens, milliseconds = 0, [], []
         for item, question in zip(answerable, questions):
             started = time.perf_counter()
             read = passages_for(engine.store, question, settings, None).read.passages
-            seconds.append(time.perf_counter() - started)
+            milliseconds.append(1000 * (time.perf_counter() - started))
             tokens.append(sum(tokens_of(p.text) for p in read))
             hits += any(contains(p.text, answer) for p in read for answer in item.answers)
+        retrieval_ms = percentile(milliseconds, 0.5)
         rows.append({"budget": budget, "questions": len(answerable),
                      "reader_recall": round(hits / len(answerable), 3) if answerable else None,
-                     "tokens_p50": _median(tokens), "retrieval_ms_p50": round(1000 * _median(seconds), 1)
-                     if seconds else None})
+                     "tokens_p50": percentile(tokens, 0.5),
+                     "retrieval_ms_p50": round(retrieval_ms, 1) if retrieval_ms is not None else None})
     return rows
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2] if ordered else 0

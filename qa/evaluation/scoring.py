@@ -204,7 +204,8 @@ def _mean(values: Iterable[bool | None]) -> float | None:
     return round(sum(kept) / len(kept), 4) if kept else None
 
 
-def _percentile(values: list[float], q: float) -> float | None:
+def percentile(values: list[float], q: float) -> float | None:
+    """The `q` quantile of `values` by nearest rank (what every p50 and p95 of a report is)."""
     if not values:
         return None
     ordered = sorted(values)
@@ -241,9 +242,9 @@ def summarise(records: list[dict]) -> dict:
         # An accepted answer is in the passages put before the model (Answer.passages).
         "reader_recall": _mean(r["scores"]["retrieval_hit"] for r in answerable),
         "retrieval_mrr": _average(r["scores"]["reciprocal_rank"] for r in answerable),
-        "latency_p50": _percentile(latencies, 0.5),
-        "latency_p95": _percentile(latencies, 0.95),
-        "first_token_p50": _percentile(first_tokens, 0.5),
+        "latency_p50": percentile(latencies, 0.5),
+        "latency_p95": percentile(latencies, 0.95),
+        "first_token_p50": percentile(first_tokens, 0.5),
         "risk_coverage": risk_coverage(records),
         # Answers whose every citation quotes its article exactly at its offsets.
         "citations_exact": _mean(r["scores"].get("citations_exact") for r in records),
